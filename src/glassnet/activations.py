@@ -1,0 +1,182 @@
+"""Activation functions g(z) and their derivatives g'(z).
+
+Every activation works element-wise on ``Z`` of any shape (``(n[l], m)`` for
+dense layers) except softmax, which normalizes over the class axis 0
+(``(C, m)``).  ``backward(dA, Z, A)`` returns ``dZ = dA * g'(Z)``; for softmax
+it applies the full Jacobian, ``dZ = A * (dA - sum(dA * A, axis=0))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backend import get_xp
+
+
+class Activation:
+    """Base class: ``forward(Z) -> A`` and ``derivative(Z, A) -> g'(Z)``."""
+
+    name = "activation"
+
+    def forward(self, Z: Any) -> Any:
+        raise NotImplementedError
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        """g'(Z), element-wise. ``A = g(Z)`` is passed so it need not be recomputed."""
+        raise NotImplementedError
+
+    def backward(self, dA: Any, Z: Any, A: Any) -> Any:
+        """dZ = dA * g'(Z)."""
+        return dA * self.derivative(Z, A)
+
+    def config(self) -> dict:
+        return {"name": self.name}
+
+    def __call__(self, Z: Any) -> Any:
+        return self.forward(Z)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Sigmoid(Activation):
+    """sigma(z) = 1 / (1 + e^-z);  sigma'(z) = a (1 - a).
+
+    Computed stably: for z < 0 as e^z / (1 + e^z), so no e^{+big} overflows.
+    """
+
+    name = "sigmoid"
+
+    def forward(self, Z: Any) -> Any:
+        xp = get_xp()
+        E = xp.exp(-xp.abs(Z))  # in (0, 1]: never overflows
+        return xp.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E)).astype(Z.dtype, copy=False)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return A * (1.0 - A)
+
+
+class Tanh(Activation):
+    """tanh(z) = (e^z - e^-z) / (e^z + e^-z);  tanh'(z) = 1 - a^2."""
+
+    name = "tanh"
+
+    def forward(self, Z: Any) -> Any:
+        return get_xp().tanh(Z)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return 1.0 - A * A
+
+
+class ReLU(Activation):
+    """relu(z) = max(0, z);  relu'(z) = 1 if z > 0 else 0."""
+
+    name = "relu"
+
+    def forward(self, Z: Any) -> Any:
+        return get_xp().maximum(Z, 0)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return (Z > 0).astype(Z.dtype)
+
+    def backward(self, dA: Any, Z: Any, A: Any) -> Any:
+        return get_xp().where(Z > 0, dA, 0).astype(dA.dtype, copy=False)
+
+
+class LeakyReLU(Activation):
+    """leaky(z) = max(slope * z, z);  leaky'(z) = 1 if z > 0 else slope (0.01 by default)."""
+
+    name = "leaky_relu"
+
+    def __init__(self, slope: float = 0.01) -> None:
+        if not 0 <= slope < 1:
+            raise ValueError(f"leaky ReLU slope must be in [0, 1), got {slope}")
+        self.slope = float(slope)
+
+    def forward(self, Z: Any) -> Any:
+        return get_xp().where(Z > 0, Z, self.slope * Z).astype(Z.dtype, copy=False)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return get_xp().where(Z > 0, 1.0, self.slope).astype(Z.dtype, copy=False)
+
+    def config(self) -> dict:
+        return {"name": self.name, "slope": self.slope}
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(slope={self.slope})"
+
+
+class Softplus(Activation):
+    """softplus(z) = log(1 + e^z);  softplus'(z) = sigma(z).
+
+    Computed stably as max(z, 0) + log1p(e^-|z|).
+    """
+
+    name = "softplus"
+
+    def forward(self, Z: Any) -> Any:
+        xp = get_xp()
+        return xp.maximum(Z, 0) + xp.log1p(xp.exp(-xp.abs(Z)))
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return Sigmoid().forward(Z)
+
+
+class Linear(Activation):
+    """g(z) = z;  g'(z) = 1 (regression outputs)."""
+
+    name = "linear"
+
+    def forward(self, Z: Any) -> Any:
+        return Z
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return get_xp().ones_like(Z)
+
+    def backward(self, dA: Any, Z: Any, A: Any) -> Any:
+        return dA
+
+
+class Softmax(Activation):
+    """softmax(z)_i = e^{z_i} / sum_j e^{z_j} over the class axis 0 of ``(C, m)``.
+
+    Stable: the column maximum is subtracted first.  Its derivative is the
+    Jacobian diag(a) - a a^T, applied to ``dA`` per column in ``backward``.
+    """
+
+    name = "softmax"
+
+    def forward(self, Z: Any) -> Any:
+        xp = get_xp()
+        E = xp.exp(Z - Z.max(axis=0, keepdims=True))
+        return E / E.sum(axis=0, keepdims=True)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        """The diagonal of the Jacobian, a (1 - a); ``backward`` uses the full one."""
+        return A * (1.0 - A)
+
+    def backward(self, dA: Any, Z: Any, A: Any) -> Any:
+        return A * (dA - (dA * A).sum(axis=0, keepdims=True))
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Linear, Softmax)
+}
+_ALIASES = {"leakyrelu": "leaky_relu", "leaky-relu": "leaky_relu", "identity": "linear", "none": "linear"}
+
+
+def get_activation(spec: str | dict | Activation | None) -> Activation:
+    """An activation from its name (``"relu"``), its config dict, or an instance."""
+    if isinstance(spec, Activation):
+        return spec
+    if spec is None:
+        return Linear()
+    if isinstance(spec, dict):
+        spec = dict(spec)
+        name = spec.pop("name")
+    else:
+        name, spec = spec, {}
+    key = _ALIASES.get(str(name).lower(), str(name).lower())
+    if key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}: expected one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[key](**spec)

@@ -1,0 +1,67 @@
+"""Weight initializers: W[l] = N(0, 1) * scale, with the scale of each scheme.
+
+=========  ==========================  ==============================
+name       scale                       use
+=========  ==========================  ==============================
+zeros      0 (W = 0)                   shows the symmetry problem
+random     0.01 (any ``scale``)        small random numbers
+he         sqrt(2 / n[l-1])            ReLU layers
+xavier     sqrt(1 / n[l-1])            tanh layers
+glorot     sqrt(2 / (n[l-1] + n[l]))   the Glorot/Bengio variant
+=========  ==========================  ==============================
+
+``fan_in`` is n[l-1] for a dense layer and f * f * n_C_prev for a convolution.
+Biases start at zero.  ``rng`` is either a ``numpy.random.Generator`` (glassnet's
+seeded mode) or the module ``numpy.random`` (the course-compatible mode, which
+draws from NumPy's legacy global state, as the course's notebooks do).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy
+
+INITIALIZERS = ("zeros", "random", "he", "xavier", "glorot")
+
+
+def init_scale(name: str, fan_in: int, fan_out: int, scale: float = 0.01) -> float:
+    """The standard deviation that ``name`` gives a weight with these fans."""
+    key = name.lower()
+    if key == "zeros":
+        return 0.0
+    if key == "random":
+        return float(scale)
+    if key == "he":
+        return math.sqrt(2.0 / fan_in)
+    if key == "xavier":
+        return math.sqrt(1.0 / fan_in)
+    if key == "glorot":
+        return math.sqrt(2.0 / (fan_in + fan_out))
+    raise ValueError(f"unknown initializer {name!r}: expected one of {', '.join(INITIALIZERS)}")
+
+
+def standard_normal(rng: Any, shape: tuple[int, ...]) -> numpy.ndarray:
+    """N(0, 1) draws of ``shape`` (float64) from a Generator or the legacy ``numpy.random``."""
+    if isinstance(rng, numpy.random.Generator):
+        return rng.standard_normal(shape)
+    return rng.randn(*shape)  # legacy global state: numpy.random.randn
+
+
+def initialize_weight(
+    name: str,
+    shape: tuple[int, ...],
+    fan_in: int,
+    fan_out: int,
+    rng: Any,
+    scale: float = 0.01,
+) -> numpy.ndarray:
+    """W = N(0, 1) * init_scale(...) of ``shape`` (float64 on the host; the layer casts it).
+
+    ``zeros`` draws nothing, so it leaves the random stream untouched.
+    """
+    s = init_scale(name, fan_in, fan_out, scale)
+    if name.lower() == "zeros":
+        return numpy.zeros(shape)
+    return standard_normal(rng, shape) * s

@@ -1,0 +1,119 @@
+"""The building-block contract every layer obeys (DESIGN.md).
+
+* ``params`` and ``grads`` are dicts named as in the notes (``W``, ``b``,
+  ``gamma``, ``beta``; ``dW``, ``db``, ...).  Arrays are updated in place, so a
+  model's ``parameters`` view and an optimizer's state stay valid.
+* ``build(input_shape, rng, dtype)`` creates the parameters for an input of
+  ``input_shape`` (the shape of one example: ``(n[l-1],)`` for dense data,
+  ``(n_H, n_W, n_C)`` for images) and returns the output shape.
+* ``forward(A_prev, training)`` returns ``A`` and keeps the cache;
+  ``backward(dA)`` returns ``dA_prev`` and fills ``grads``.
+
+Gradient convention (the notes'): the ``dA`` passed between layers is the
+per-example derivative dL/dA; a layer forms its parameter gradients with the
+1/m of the cost (dW = 1/m dZ A_prev^T), so ``grads`` hold dJ/dparam.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy
+
+LAYER_TYPES: dict[str, type[Layer]] = {}
+
+
+class ShapeError(ValueError):
+    """An input whose shape a layer does not take."""
+
+
+class Layer:
+    """Base class of all layers and blocks."""
+
+    #: the name used in architecture files
+    kind: ClassVar[str] = "layer"
+    #: whether this layer's parameters get their own index l in a model
+    #: (Dense, Conv) or share the previous weight layer's (BatchNorm)
+    owns_index: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__:
+            LAYER_TYPES[cls.kind] = cls
+
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+        self.grads: dict[str, Any] = {}
+        self.input_shape: tuple[int, ...] | None = None
+        self.output_shape: tuple[int, ...] | None = None
+        self.trainable: bool = True
+        self.built = False
+        self.cache: Any = None
+
+    # -- construction -----------------------------------------------------------------
+    def build(self, input_shape: tuple[int, ...], rng: Any, dtype: Any) -> tuple[int, ...]:
+        """Create parameters for one example of ``input_shape``; return the output shape."""
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        self.built = True
+        return self.output_shape
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return input_shape
+
+    def config(self) -> dict:
+        """JSON-able constructor arguments (the architecture file's entry)."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        return cls(**config)
+
+    # -- computation ------------------------------------------------------------------
+    def forward(self, A_prev: Any, training: bool = False) -> Any:
+        raise NotImplementedError
+
+    def backward(self, dA: Any) -> Any:
+        raise NotImplementedError
+
+    # -- helpers ----------------------------------------------------------------------
+    @property
+    def n_parameters(self) -> int:
+        return int(sum(int(numpy.prod(p.shape)) for p in self.params.values()))
+
+    def zero_grads(self) -> None:
+        for k, p in self.params.items():
+            self.grads["d" + k] = p * 0
+
+    def check_input(self, A_prev: Any, batch_axis: int) -> None:
+        """Raise ShapeError unless ``A_prev`` has this layer's example shape."""
+        if self.input_shape is None:
+            return
+        shape = tuple(A_prev.shape)
+        example = shape[:batch_axis] + shape[batch_axis + 1 :]
+        if example != self.input_shape:
+            want = list(self.input_shape)
+            want.insert(batch_axis, "m")
+            raise ShapeError(
+                f"{self.describe()}: expected input of shape ({', '.join(map(str, want))}), "
+                f"got {shape}"
+            )
+
+    def describe(self) -> str:
+        return f"{type(self).__name__}"
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def layer_from_config(entry: dict) -> Layer:
+    """Rebuild a layer from an architecture-file entry ``{"type": ..., "config": {...}}``."""
+    kind = entry.get("type")
+    if kind not in LAYER_TYPES:
+        raise ValueError(f"unknown layer type {kind!r} in architecture")
+    return LAYER_TYPES[kind].from_config(dict(entry.get("config", {})))
+
+
+def layer_to_config(layer: Layer) -> dict:
+    return {"type": layer.kind, "config": layer.config()}

@@ -1,0 +1,108 @@
+"""Fully connected layer: Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]).
+
+Shapes: ``A_prev`` (n[l-1], m), ``W`` (n[l], n[l-1]), ``b`` (n[l], 1), ``Z`` and ``A`` (n[l], m).
+
+Backward (the notes)::
+
+    dZ[l]     = dA[l] * g[l]'(Z[l])
+    dW[l]     = 1/m dZ[l] A[l-1]^T
+    db[l]     = 1/m sum(dZ[l], axis=1, keepdims=True)
+    dA[l-1]   = W[l]^T dZ[l]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..activations import Activation, get_activation
+from ..backend import get_xp
+from ..initializers import initialize_weight
+from .base import Layer, ShapeError
+
+
+class Dense(Layer):
+    """A dense layer of ``units`` neurons with activation ``activation``.
+
+    ``init`` is one of zeros, random (times ``init_scale``), he, xavier, glorot.
+    ``use_bias=False`` drops b (the layer before a batch norm).
+    """
+
+    kind = "dense"
+
+    def __init__(
+        self,
+        units: int,
+        activation: str | dict | Activation | None = "relu",
+        init: str = "he",
+        init_scale: float = 0.01,
+        use_bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if int(units) < 1:
+            raise ValueError(f"Dense: units must be a positive integer, got {units}")
+        self.units = int(units)
+        self.activation = get_activation(activation)
+        self.init = init
+        self.init_scale = float(init_scale)
+        self.use_bias = bool(use_bias)
+
+    def config(self) -> dict:
+        return {
+            "units": self.units,
+            "activation": self.activation.config(),
+            "init": self.init,
+            "init_scale": self.init_scale,
+            "use_bias": self.use_bias,
+        }
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(input_shape) != 1:
+            raise ShapeError(
+                f"Dense({self.units}): expects flat inputs (n, m); got example shape "
+                f"{input_shape} (add a Flatten layer first)"
+            )
+        return (self.units,)
+
+    def build(self, input_shape: tuple[int, ...], rng: Any, dtype: Any) -> tuple[int, ...]:
+        out = super().build(input_shape, rng, dtype)
+        xp = get_xp()
+        n_prev = self.input_shape[0]
+        # W before b, as the course's notebooks draw them
+        W = initialize_weight(self.init, (self.units, n_prev), n_prev, self.units, rng,
+                              self.init_scale)
+        self.params["W"] = xp.asarray(W, dtype=dtype)
+        if self.use_bias:
+            self.params["b"] = xp.zeros((self.units, 1), dtype=dtype)
+        return out
+
+    def describe(self) -> str:
+        return f"Dense({self.units}, {self.activation.name})"
+
+    def forward(self, A_prev: Any, training: bool = False) -> Any:
+        if A_prev.ndim != 2 or A_prev.shape[0] != self.params["W"].shape[1]:
+            raise ShapeError(
+                f"{self.describe()}: expected input of shape ({self.params['W'].shape[1]}, m), "
+                f"got {tuple(A_prev.shape)}"
+            )
+        Z = self.params["W"] @ A_prev
+        if self.use_bias:
+            Z += self.params["b"]
+        A = self.activation.forward(Z)
+        self.cache = (A_prev, Z, A)
+        return A
+
+    def backward(self, dA: Any) -> Any:
+        _, Z, A = self.cache
+        dZ = self.activation.backward(dA, Z, A)
+        return self.backward_from_dZ(dZ)
+
+    def backward_from_dZ(self, dZ: Any) -> Any:
+        """The linear part of backward, given dZ (used with dZ = A - Y at the output)."""
+        A_prev, _, _ = self.cache
+        m = A_prev.shape[1]
+        W = self.params["W"]
+        if self.trainable:
+            self.grads["dW"] = (dZ @ A_prev.T) * (1.0 / m)
+            if self.use_bias:
+                self.grads["db"] = dZ.sum(axis=1, keepdims=True) * (1.0 / m)
+        return W.T @ dZ

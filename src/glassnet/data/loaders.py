@@ -474,7 +474,7 @@ def load_csv(
             r = bad // block.shape[1]
             line = r + 1 + (1 if header else 0)
             raise DataError(
-                f"{p}: non-numeric {what} {text.reshape(-1)[bad]!r} at row {line}"
+                f"{p}: non-numeric {what} {str(text.reshape(-1)[bad])!r} at row {line}"
             ) from None
 
     x = to_float(cells[:, feat_idx], "value")
@@ -566,7 +566,13 @@ def load_mat(path: PathLike, split: str | None = None) -> Dataset:
     p = _check_file(path)
     try:
         mat = scipy.io.loadmat(p)
-    except (ValueError, TypeError, OSError, NotImplementedError) as exc:
+    except (
+        scipy.io.matlab.MatReadError,
+        ValueError,
+        TypeError,
+        OSError,
+        NotImplementedError,
+    ) as exc:
         raise DataError(f"{p}: not a MATLAB .mat file readable by scipy ({exc})") from None
     keys = [k for k in mat if not k.startswith("__")]
     split = split or "train"

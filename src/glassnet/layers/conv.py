@@ -1,0 +1,386 @@
+"""Convolutional layers: Z = conv(A_prev, W) + b,  A = g(Z)  (Course 4, week 1).
+
+Layouts (DESIGN.md): images ``A_prev`` (m, n_H_prev, n_W_prev, n_C_prev), channels last;
+filters ``W`` (f, f, n_C_prev, n_C); biases ``b`` (1, 1, 1, n_C).  ``Conv1D`` takes
+sequences (m, L, n_C) with ``W`` (f, n_C_prev, n_C); ``Conv3D`` takes volumes
+(m, D, H, W, n_C) with ``W`` (f, f, f, n_C_prev, n_C).  All three go through one
+N-dimensional code path.
+
+Output size (the notes)::
+
+    n_H = floor((n_H_prev + 2p - f) / s) + 1
+
+The convolution is computed as one matrix product (im2col): every window of the
+padded input is laid out as a row of ``cols``,
+
+    cols  (m * n_H * n_W, f * f * n_C_prev)        a strided view, copied once
+    Z     = cols @ W.reshape(f * f * n_C_prev, n_C) + b
+
+and backward is two more matrix products and a scatter-add back to the pixels
+(col2im, one vectorized add per kernel offset, never per pixel)::
+
+    dW      = 1/m cols^T @ dZ
+    db      = 1/m sum(dZ over m, h, w)
+    dcols   = dZ @ W^T
+    dA_prev = col2im(dcols)
+
+A 1x1 convolution skips im2col: it is a reshape and one matrix product.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ..activations import Activation, get_activation
+from ..backend import get_xp
+from ..initializers import initialize_weight
+from .base import Layer, ShapeError
+
+Padding = str | int | Sequence[int] | Sequence[Sequence[int]]
+
+
+# ----------------------------------------------------------------------------------------
+# shapes
+# ----------------------------------------------------------------------------------------
+def conv_output_size(n: int, f: int, p: int = 0, s: int = 1) -> int:
+    """n_out = floor((n + 2p - f) / s) + 1 (the notes' formula)."""
+    return (int(n) + 2 * int(p) - int(f)) // int(s) + 1
+
+
+def _tuple(value: int | Sequence[int], ndim: int, what: str) -> tuple[int, ...]:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        out = (int(value),) * ndim
+    else:
+        out = tuple(int(v) for v in value)  # type: ignore[union-attr]
+    if len(out) != ndim or any(v < 1 for v in out):
+        raise ValueError(f"{what} must be a positive integer or {ndim} of them, got {value!r}")
+    return out
+
+
+def resolve_padding(
+    padding: Padding, n: Sequence[int], f: Sequence[int], s: Sequence[int]
+) -> tuple[tuple[int, int], ...]:
+    """(before, after) zero padding per spatial axis.
+
+    ``"valid"``: p = 0.  ``"same"``: n_out = ceil(n / s); the total padding
+    (n_out - 1) s + f - n is split with the extra pixel after (p = (f - 1)/2 on each
+    side for odd f and s = 1, the notes' "same").  An integer p pads p on both sides;
+    a sequence gives p per axis or (before, after) pairs.
+    """
+    ndim = len(n)
+    if isinstance(padding, str):
+        key = padding.lower()
+        if key == "valid":
+            return ((0, 0),) * ndim
+        if key == "same":
+            pads = []
+            for n_i, f_i, s_i in zip(n, f, s, strict=True):
+                out = -(-n_i // s_i)
+                total = max((out - 1) * s_i + f_i - n_i, 0)
+                pads.append((total // 2, total - total // 2))
+            return tuple(pads)
+        raise ValueError(f"padding must be 'valid', 'same' or an integer, got {padding!r}")
+    if isinstance(padding, int | float) and not isinstance(padding, bool):
+        p = int(padding)
+        if p < 0:
+            raise ValueError(f"padding must be >= 0, got {padding}")
+        return ((p, p),) * ndim
+    items = list(padding)
+    if len(items) != ndim:
+        raise ValueError(f"padding needs {ndim} entries, got {padding!r}")
+    pads = []
+    for item in items:
+        if isinstance(item, int | float):
+            pads.append((int(item), int(item)))
+        else:
+            a, b = item
+            pads.append((int(a), int(b)))
+    if any(a < 0 or b < 0 for a, b in pads):
+        raise ValueError(f"padding must be >= 0, got {padding!r}")
+    return tuple(pads)
+
+
+def padding_config(padding: Padding) -> Any:
+    """``padding`` as JSON (tuples become lists)."""
+    if isinstance(padding, str | int):
+        return padding
+    return [list(p) if not isinstance(p, int) else p for p in padding]  # type: ignore[union-attr]
+
+
+def output_spatial(
+    n: Sequence[int], f: Sequence[int], s: Sequence[int], pads: Sequence[tuple[int, int]]
+) -> tuple[int, ...]:
+    """floor((n + p_before + p_after - f) / s) + 1 per spatial axis."""
+    return tuple(
+        (n_i + a + b - f_i) // s_i + 1 for n_i, f_i, s_i, (a, b) in zip(n, f, s, pads, strict=True)
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# im2col / col2im on channels-last arrays (m, *spatial, C)
+# ----------------------------------------------------------------------------------------
+def zero_pad(A: Any, pads: Sequence[tuple[int, int]], value: float = 0.0) -> Any:
+    """Pad the spatial axes of (m, *spatial, C) with ``value`` (one allocation, one copy)."""
+    if all(a == 0 and b == 0 for a, b in pads):
+        return A
+    xp = get_xp()
+    shape = (A.shape[0], *(n + a + b for n, (a, b) in zip(A.shape[1:-1], pads)), A.shape[-1])
+    out = xp.full(shape, value, dtype=A.dtype) if value else xp.zeros(shape, dtype=A.dtype)
+    inner = (slice(None), *(slice(a, a + n) for n, (a, _) in zip(A.shape[1:-1], pads)))
+    out[inner] = A
+    return out
+
+
+def crop(A: Any, pads: Sequence[tuple[int, int]]) -> Any:
+    """Inverse of :func:`zero_pad`: a view without the padding."""
+    if all(a == 0 and b == 0 for a, b in pads):
+        return A
+    inner = (slice(None), *(slice(a, n - b) for n, (a, b) in zip(A.shape[1:-1], pads)))
+    return A[inner]
+
+
+def window_view(A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int]) -> Any:
+    """Read-only strided view (m, *out, *f, C) of all windows of ``A_pad`` (no copy).
+
+    ``view[i, h, w, di, dj, c] = A_pad[i, h*s + di, w*s + dj, c]``.
+    """
+    xp = get_xp()
+    st = A_pad.strides
+    spatial = st[1:-1]
+    shape = (A_pad.shape[0], *out, *f, A_pad.shape[-1])
+    strides = (st[0], *(a * b for a, b in zip(spatial, s)), *spatial, st[-1])
+    return xp.lib.stride_tricks.as_strided(A_pad, shape=shape, strides=strides)
+
+
+def offset_slices(
+    offset: Sequence[int], s: Sequence[int], out: Sequence[int]
+) -> tuple[slice, ...]:
+    """Index of the pixels that kernel position ``offset`` touches, for every output position."""
+    return (
+        slice(None),
+        *(slice(o, o + s_i * (n - 1) + 1, s_i) for o, s_i, n in zip(offset, s, out)),
+        slice(None),
+    )
+
+
+def kernel_offsets(f: Sequence[int]) -> itertools.product:
+    """All kernel positions (di, dj, ...): a loop over f*f offsets, not over pixels."""
+    return itertools.product(*(range(f_i) for f_i in f))
+
+
+def im2col(A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int]) -> Any:
+    """cols (m * prod(out), prod(f) * C): one row per window, copied once from a strided view."""
+    xp = get_xp()
+    view = window_view(A_pad, f, s, out)
+    m, C = A_pad.shape[0], A_pad.shape[-1]
+    return xp.ascontiguousarray(view).reshape(m * math.prod(out), math.prod(f) * C)
+
+
+def col2im(
+    dcols: Any, pad_shape: Sequence[int], f: Sequence[int], s: Sequence[int], out: Sequence[int]
+) -> Any:
+    """Scatter-add the window rows back to pixels: the adjoint of :func:`im2col`.
+
+    Overlapping windows (s < f) add up: dA_pad[h*s + di, w*s + dj] += dcols[h, w, di, dj].
+    """
+    xp = get_xp()
+    m, C = pad_shape[0], pad_shape[-1]
+    dv = dcols.reshape(m, *out, *f, C)
+    nd = len(f)
+    if tuple(s) == tuple(f):
+        # non-overlapping windows that tile the input: a transpose, no adds
+        perm = [0]
+        for k in range(nd):
+            perm += [1 + k, 1 + nd + k]
+        tiled = dv.transpose(*perm, 2 * nd + 1).reshape(
+            m, *(o * f_i for o, f_i in zip(out, f)), C
+        )
+        if tuple(tiled.shape) == tuple(pad_shape):
+            return tiled
+        dA_pad = xp.zeros(tuple(pad_shape), dtype=dcols.dtype)
+        dA_pad[(slice(None), *(slice(0, n) for n in tiled.shape[1:-1]))] = tiled
+        return dA_pad
+    dA_pad = xp.zeros(tuple(pad_shape), dtype=dcols.dtype)
+    lead = (slice(None),) * (1 + nd)
+    for offset in kernel_offsets(f):
+        dA_pad[offset_slices(offset, s, out)] += dv[(*lead, *offset, slice(None))]
+    return dA_pad
+
+
+# ----------------------------------------------------------------------------------------
+# the layers
+# ----------------------------------------------------------------------------------------
+class ConvND(Layer):
+    """Convolution over ``ndim`` spatial axes, channels last (the shared code path).
+
+    Parameters ``W`` (*kernel, n_C_prev, n_C) and ``b`` (1, ..., 1, n_C).
+    """
+
+    ndim = 2
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = 1,
+        padding: Padding = "valid",
+        activation: str | dict | Activation | None = "linear",
+        init: str = "he",
+        init_scale: float = 0.01,
+        use_bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if int(filters) < 1:
+            raise ValueError(f"{type(self).__name__}: filters must be >= 1, got {filters}")
+        self.filters = int(filters)
+        self.kernel_size = _tuple(kernel_size, self.ndim, "kernel_size")
+        self.stride = _tuple(stride, self.ndim, "stride")
+        self.padding = padding
+        resolve_padding(padding, (1,) * self.ndim, self.kernel_size, self.stride)  # validate
+        self.activation = get_activation(activation)
+        self.init = init
+        self.init_scale = float(init_scale)
+        self.use_bias = bool(use_bias)
+        self.pads: tuple[tuple[int, int], ...] = ((0, 0),) * self.ndim
+        #: a model sets this False on its first layer: backward then skips dA_prev (None)
+        self.propagate_input_grad = True
+
+    # -- construction -----------------------------------------------------------------
+    def config(self) -> dict:
+        return {
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": padding_config(self.padding),
+            "activation": self.activation.config(),
+            "init": self.init,
+            "init_scale": self.init_scale,
+            "use_bias": self.use_bias,
+        }
+
+    def _check_example_shape(self, input_shape: tuple[int, ...]) -> None:
+        if len(input_shape) != self.ndim + 1:
+            axes = {1: "(L, n_C)", 2: "(n_H, n_W, n_C)", 3: "(D, n_H, n_W, n_C)"}[self.ndim]
+            raise ShapeError(
+                f"{self.describe()}: expects examples of shape {axes}, got {input_shape}"
+            )
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        self._check_example_shape(input_shape)
+        n = input_shape[:-1]
+        pads = resolve_padding(self.padding, n, self.kernel_size, self.stride)
+        out = output_spatial(n, self.kernel_size, self.stride, pads)
+        if any(o < 1 for o in out):
+            raise ShapeError(
+                f"{self.describe()}: input {input_shape} is smaller than the filter "
+                f"{self.kernel_size} with padding {pads}"
+            )
+        return (*out, self.filters)
+
+    def build(self, input_shape: tuple[int, ...], rng: Any, dtype: Any) -> tuple[int, ...]:
+        out = super().build(input_shape, rng, dtype)
+        xp = get_xp()
+        n_C_prev = self.input_shape[-1]
+        self.pads = resolve_padding(self.padding, self.input_shape[:-1], self.kernel_size,
+                                    self.stride)
+        k = math.prod(self.kernel_size)
+        shape = (*self.kernel_size, n_C_prev, self.filters)
+        W = initialize_weight(self.init, shape, k * n_C_prev, k * self.filters, rng,
+                              self.init_scale)
+        self.params["W"] = xp.asarray(W, dtype=dtype)
+        if self.use_bias:
+            self.params["b"] = xp.zeros((1,) * (self.ndim + 1) + (self.filters,), dtype=dtype)
+        return out
+
+    def describe(self) -> str:
+        k = "x".join(map(str, self.kernel_size))
+        return f"{type(self).__name__}({self.filters}, {k}, s={self.stride[0]}, " \
+               f"{self.padding}, {self.activation.name})"
+
+    # -- computation ------------------------------------------------------------------
+    def _is_pointwise(self) -> bool:
+        return all(f == 1 for f in self.kernel_size) and all(
+            a == 0 and b == 0 for a, b in self.pads
+        )
+
+    def forward(self, A_prev: Any, training: bool = False) -> Any:
+        if not self.built:
+            raise RuntimeError(f"{self.describe()}: build() the layer before forward()")
+        self.check_input(A_prev, 0)
+        W = self.params["W"]
+        n_C_prev, n_C = W.shape[-2], W.shape[-1]
+        f, s, pads = self.kernel_size, self.stride, self.pads
+        m = A_prev.shape[0]
+        out = self.output_shape[:-1]
+        if self._is_pointwise():
+            # 1x1 convolution: a reshape (and a strided pick when s > 1) and one GEMM
+            if any(s_i > 1 for s_i in s):
+                A_prev = A_prev[(slice(None), *(slice(None, None, s_i) for s_i in s))]
+            cols = A_prev.reshape(-1, n_C_prev)
+        else:
+            cols = im2col(zero_pad(A_prev, pads), f, s, out)
+        Z = cols @ W.reshape(-1, n_C)  # (m * prod(out), n_C)
+        if self.use_bias:
+            Z += self.params["b"].reshape(n_C)
+        Z = Z.reshape(m, *out, n_C)
+        A = self.activation.forward(Z)
+        self.cache = (cols, A_prev.shape, Z, A)
+        return A
+
+    def backward(self, dA: Any) -> Any:
+        _, _, Z, A = self.cache
+        dZ = self.activation.backward(dA, Z, A)
+        return self.backward_from_dZ(dZ)
+
+    def backward_from_dZ(self, dZ: Any) -> Any:
+        """dW = 1/m cols^T dZ,  db = 1/m sum(dZ),  dA_prev = col2im(dZ W^T)."""
+        cols, prev_shape, _, _ = self.cache
+        W = self.params["W"]
+        n_C = W.shape[-1]
+        m = dZ.shape[0]
+        dZ2 = dZ.reshape(-1, n_C)
+        if self.trainable:
+            self.grads["dW"] = ((cols.T @ dZ2) * (1.0 / m)).reshape(W.shape)
+            if self.use_bias:
+                self.grads["db"] = (dZ2.sum(axis=0) * (1.0 / m)).reshape(self.params["b"].shape)
+        if not getattr(self, "propagate_input_grad", True):
+            return None
+        dcols = dZ2 @ W.reshape(-1, n_C).T
+        if self._is_pointwise():
+            if any(s_i > 1 for s_i in self.stride):
+                xp = get_xp()
+                full = (m, *self.input_shape)
+                dA_prev = xp.zeros(full, dtype=dcols.dtype)
+                dA_prev[(slice(None), *(slice(None, None, s_i) for s_i in self.stride))] = (
+                    dcols.reshape(prev_shape)
+                )
+                return dA_prev
+            return dcols.reshape(prev_shape)
+        pad_shape = (m, *(n + a + b for n, (a, b) in zip(self.input_shape[:-1], self.pads)),
+                     self.input_shape[-1])
+        dA_pad = col2im(dcols, pad_shape, self.kernel_size, self.stride, self.output_shape[:-1])
+        return crop(dA_pad, self.pads)
+
+
+class Conv1D(ConvND):
+    """1-D convolution of sequences (m, L, n_C_prev) with ``W`` (f, n_C_prev, n_C)."""
+
+    kind = "conv1d"
+    ndim = 1
+
+
+class Conv2D(ConvND):
+    """2-D convolution of images (m, n_H, n_W, n_C_prev) with ``W`` (f, f, n_C_prev, n_C)."""
+
+    kind = "conv2d"
+    ndim = 2
+
+
+class Conv3D(ConvND):
+    """3-D convolution of volumes (m, D, n_H, n_W, n_C_prev) with ``W`` (f, f, f, n_C_prev, n_C)."""
+
+    kind = "conv3d"
+    ndim = 3

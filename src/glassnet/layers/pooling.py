@@ -1,0 +1,207 @@
+"""Pooling layers (Course 4, week 1): max and average over f x f windows, per channel.
+
+Input ``A_prev`` (m, n_H_prev, n_W_prev, n_C), output (m, n_H, n_W, n_C) with
+
+    n_H = floor((n_H_prev + 2p - f) / s) + 1
+
+No parameters to learn.  Computed with one vectorized pass per window offset (di, dj)
+(a loop over the f*f kernel positions, never over pixels):
+
+* max:      A = max over offsets of A_prev[h*s + di, w*s + dj]; backward routes dA to the
+            position that held the maximum (the notes' mask), adding where windows overlap.
+* average:  A = 1/(f*f) sum over offsets; backward spreads dA / (f*f) over the window
+            (padding counts as zeros in the average).
+
+``GlobalAvgPool2D`` averages each channel over the whole image: (m, n_H, n_W, n_C) -> (n_C, m),
+a dense input (or (m, 1, 1, n_C) with ``keepdims=True``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ..backend import get_xp
+from .base import Layer, ShapeError
+from .conv import (
+    Padding,
+    _tuple,
+    crop,
+    kernel_offsets,
+    offset_slices,
+    output_spatial,
+    padding_config,
+    resolve_padding,
+    zero_pad,
+)
+
+
+class PoolND(Layer):
+    """Pooling over ``ndim`` spatial axes (the shared code path of 1-D, 2-D and 3-D pooling)."""
+
+    owns_index = False
+    ndim = 2
+    mode = "max"
+
+    def __init__(
+        self,
+        pool_size: int | Sequence[int] = 2,
+        stride: int | Sequence[int] | None = None,
+        padding: Padding = "valid",
+    ) -> None:
+        super().__init__()
+        self.pool_size = _tuple(pool_size, self.ndim, "pool_size")
+        self.stride = self.pool_size if stride is None else _tuple(stride, self.ndim, "stride")
+        self.padding = padding
+        resolve_padding(padding, (1,) * self.ndim, self.pool_size, self.stride)
+        self.pads: tuple[tuple[int, int], ...] = ((0, 0),) * self.ndim
+
+    def config(self) -> dict:
+        return {
+            "pool_size": list(self.pool_size),
+            "stride": list(self.stride),
+            "padding": padding_config(self.padding),
+        }
+
+    def describe(self) -> str:
+        k = "x".join(map(str, self.pool_size))
+        return f"{type(self).__name__}({k}, s={self.stride[0]}, {self.padding})"
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(input_shape) != self.ndim + 1:
+            raise ShapeError(f"{self.describe()}: expects {self.ndim}-D examples with channels, "
+                             f"got example shape {input_shape}")
+        n = input_shape[:-1]
+        self.pads = resolve_padding(self.padding, n, self.pool_size, self.stride)
+        out = output_spatial(n, self.pool_size, self.stride, self.pads)
+        if any(o < 1 for o in out):
+            raise ShapeError(f"{self.describe()}: input {input_shape} smaller than the window")
+        return (*out, input_shape[-1])
+
+    def forward(self, A_prev: Any, training: bool = False) -> Any:
+        xp = get_xp()
+        if self.input_shape is None:
+            self.build(tuple(A_prev.shape[1:]), None, A_prev.dtype)
+        self.check_input(A_prev, 0)
+        f, s, out = self.pool_size, self.stride, self.output_shape[:-1]
+        m = A_prev.shape[0]
+        if self.mode == "max":
+            A_pad = zero_pad(A_prev, self.pads, value=-xp.inf)
+            offsets = list(kernel_offsets(f))
+            A = A_pad[offset_slices(offsets[0], s, out)].copy()
+            # index (0 .. f*f-1) of the offset holding the max: the notes' mask, stored compactly
+            argmax = xp.zeros(A.shape, dtype=xp.int16 if len(offsets) > 127 else xp.int8)
+            for k, offset in enumerate(offsets[1:], start=1):
+                window = A_pad[offset_slices(offset, s, out)]
+                greater = window > A
+                xp.copyto(A, window, where=greater)
+                xp.copyto(argmax, k, where=greater)
+            self.cache = (argmax, A_pad.shape, m)
+            return A
+        A_pad = zero_pad(A_prev, self.pads)
+        A = xp.zeros((m, *out, A_prev.shape[-1]), dtype=A_prev.dtype)
+        for offset in kernel_offsets(f):
+            A += A_pad[offset_slices(offset, s, out)]
+        A *= 1.0 / math.prod(f)
+        self.cache = (None, A_pad.shape, m)
+        return A
+
+    def backward(self, dA: Any) -> Any:
+        xp = get_xp()
+        argmax, pad_shape, _ = self.cache
+        f, s, out = self.pool_size, self.stride, self.output_shape[:-1]
+        dA_pad = xp.zeros(pad_shape, dtype=dA.dtype)
+        if self.mode == "max":
+            for k, offset in enumerate(kernel_offsets(f)):
+                dA_pad[offset_slices(offset, s, out)] += xp.where(argmax == k, dA, 0)
+        else:
+            share = dA * (1.0 / math.prod(f))
+            for offset in kernel_offsets(f):
+                dA_pad[offset_slices(offset, s, out)] += share
+        return crop(dA_pad, self.pads)
+
+
+class MaxPool1D(PoolND):
+    """Max pooling of sequences (m, L, n_C)."""
+
+    kind = "maxpool1d"
+    ndim = 1
+    mode = "max"
+
+
+class MaxPool2D(PoolND):
+    """Max pooling of images (m, n_H, n_W, n_C) over f x f windows with stride s."""
+
+    kind = "maxpool2d"
+    ndim = 2
+    mode = "max"
+
+
+class MaxPool3D(PoolND):
+    """Max pooling of volumes (m, D, n_H, n_W, n_C)."""
+
+    kind = "maxpool3d"
+    ndim = 3
+    mode = "max"
+
+
+class AvgPool1D(PoolND):
+    """Average pooling of sequences (m, L, n_C)."""
+
+    kind = "avgpool1d"
+    ndim = 1
+    mode = "avg"
+
+
+class AvgPool2D(PoolND):
+    """Average pooling of images (m, n_H, n_W, n_C) over f x f windows with stride s."""
+
+    kind = "avgpool2d"
+    ndim = 2
+    mode = "avg"
+
+
+class AvgPool3D(PoolND):
+    """Average pooling of volumes (m, D, n_H, n_W, n_C)."""
+
+    kind = "avgpool3d"
+    ndim = 3
+    mode = "avg"
+
+
+class GlobalAvgPool2D(Layer):
+    """A[c, i] = mean over (h, w) of A_prev[i, h, w, c]: (m, n_H, n_W, n_C) -> (n_C, m).
+
+    The output is a dense input (n_C, m), ready for a Dense layer; ``keepdims=True`` keeps
+    the image layout (m, 1, 1, n_C) instead.
+    """
+
+    kind = "global_avgpool2d"
+    owns_index = False
+
+    def __init__(self, keepdims: bool = False) -> None:
+        super().__init__()
+        self.keepdims = bool(keepdims)
+
+    def config(self) -> dict:
+        return {"keepdims": self.keepdims}
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(input_shape) != 3:
+            raise ShapeError(f"GlobalAvgPool2D: expects images (n_H, n_W, n_C), got {input_shape}")
+        return (1, 1, input_shape[-1]) if self.keepdims else (input_shape[-1],)
+
+    def forward(self, A_prev: Any, training: bool = False) -> Any:
+        if A_prev.ndim != 4:
+            raise ShapeError(f"GlobalAvgPool2D: expects (m, n_H, n_W, n_C), got {A_prev.shape}")
+        self.cache = A_prev.shape
+        A = A_prev.mean(axis=(1, 2), dtype=A_prev.dtype)  # (m, n_C)
+        return A.reshape(A.shape[0], 1, 1, A.shape[1]) if self.keepdims else A.T
+
+    def backward(self, dA: Any) -> Any:
+        xp = get_xp()
+        m, n_H, n_W, n_C = self.cache
+        dA = dA.reshape(m, n_C) if self.keepdims else dA.T  # (m, n_C)
+        share = (dA * (1.0 / (n_H * n_W))).reshape(m, 1, 1, n_C)
+        return xp.broadcast_to(share, (m, n_H, n_W, n_C)).copy()

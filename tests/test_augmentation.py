@@ -131,3 +131,24 @@ def test_augmenter_config_roundtrip():
 def test_rejects_non_image_input():
     with pytest.raises(ValueError, match=r"\(m, n_H, n_W, n_C\)"):
         horizontal_flip(np.zeros((3, 4)), 0)
+
+
+def test_crop_fancy_index_path_matches_window_path(batch):
+    """A namespace without sliding_window_view takes the fancy-indexing gather."""
+    import types
+
+    from glassnet import backend
+
+    class NoWindows(types.ModuleType):
+        def __getattr__(self, name):
+            if name == "lib":
+                raise AttributeError(name)
+            return getattr(np, name)
+
+    expected = random_crop(batch, 5, padding=3)
+    backend.set_namespace(NoWindows("numpy_without_windows"))
+    try:
+        got = random_crop(batch, 5, padding=3)
+    finally:
+        backend.use("numpy")
+    np.testing.assert_array_equal(got, expected)

@@ -72,7 +72,8 @@ def random_crop(x: Any, rng: Rng = None, padding: int = 4, mode: str = "constant
     an ``n_H x n_W`` window at a random offset ``(oy, ox)`` in ``0..2*padding`` per example.
 
     Output pixel ``(i, h, w)`` is padded pixel ``(i, oy[i] + h, ox[i] + w)``: one
-    fancy-indexing gather for the whole batch.
+    gather for the whole batch (over a ``sliding_window_view`` of the padded batch,
+    or fancy indexing where the namespace lacks it).
     """
     xp = get_xp()
     x = _check_images(x, "random_crop")
@@ -86,6 +87,13 @@ def random_crop(x: Any, rng: Rng = None, padding: int = 4, mode: str = "constant
     ox = xp.asarray(g.integers(0, 2 * padding + 1, size=m))  # (m,)
     pad = ((0, 0), (padding, padding), (padding, padding), (0, 0))
     padded = xp.pad(x, pad, mode=mode)  # (m, n_H + 2p, n_W + 2p, n_C)
+    stride_tricks = getattr(getattr(xp, "lib", None), "stride_tricks", None)
+    window_view = getattr(stride_tricks, "sliding_window_view", None)
+    if window_view is not None:
+        # every n_H x n_W window as a view: (m, 2p+1, 2p+1, n_C, n_H, n_W); pick one per example
+        windows = window_view(padded, (n_H, n_W), axis=(1, 2))
+        picked = windows[xp.arange(m), oy, ox]  # (m, n_C, n_H, n_W)
+        return xp.ascontiguousarray(picked.transpose(0, 2, 3, 1))
     rows = oy[:, None] + xp.arange(n_H)[None, :]  # (m, n_H)
     cols = ox[:, None] + xp.arange(n_W)[None, :]  # (m, n_W)
     return padded[xp.arange(m)[:, None, None], rows[:, :, None], cols[:, None, :]]

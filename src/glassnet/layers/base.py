@@ -20,10 +20,12 @@ from typing import Any, ClassVar
 
 import numpy
 
+from ..errors import GlassnetError
+
 LAYER_TYPES: dict[str, type[Layer]] = {}
 
 
-class ShapeError(ValueError):
+class ShapeError(GlassnetError, ValueError):
     """An input whose shape a layer does not take."""
 
 
@@ -46,7 +48,10 @@ class Layer:
         self.grads: dict[str, Any] = {}
         self.input_shape: tuple[int, ...] | None = None
         self.output_shape: tuple[int, ...] | None = None
+        self.state: dict[str, Any] = {}
         self.trainable: bool = True
+        #: False for a model's first layer: dA_prev of the input is not needed
+        self.propagate_input_grad: bool = True
         self.built = False
         self.cache: Any = None
 

@@ -102,7 +102,13 @@ class Dense(Layer):
         m = A_prev.shape[1]
         W = self.params["W"]
         if self.trainable:
-            self.grads["dW"] = (dZ @ A_prev.T) * (1.0 / m)
+            dW = dZ @ A_prev.T
+            dW *= 1.0 / m
+            self.grads["dW"] = dW
             if self.use_bias:
-                self.grads["db"] = dZ.sum(axis=1, keepdims=True) * (1.0 / m)
+                db = dZ.sum(axis=1, keepdims=True)
+                db *= 1.0 / m
+                self.grads["db"] = db
+        if not self.propagate_input_grad:
+            return None
         return W.T @ dZ

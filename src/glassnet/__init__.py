@@ -1,0 +1,41 @@
+"""glassnet: the Deep Learning Specialization's neural networks, from scratch in NumPy.
+
+The course's notation is the code's notation: examples are columns, ``X`` is
+``(n_x, m)``, parameters are ``W1, b1, ..., WL, bL`` and gradients ``dW1, db1, ...``.
+
+    >>> import glassnet as gn
+    >>> model = gn.deep_network([12288, 20, 7, 5, 1], init="xavier", seed=1)
+    >>> history = gn.fit(model, X, Y, learning_rate=0.0075, epochs=2500)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import GlassnetError, LabelError, ModelFileError, TrainingDiverged
+from .gradcheck import check_layer, gradient_check
+from .models import (
+    Sequential,
+    deep_network,
+    image_classifier,
+    logistic_regression,
+    shallow_network,
+)
+from .persistence import load_model, save_model
+
+__all__ = [
+    "GlassnetError",
+    "LabelError",
+    "ModelFileError",
+    "Sequential",
+    "TrainingDiverged",
+    "__version__",
+    "check_layer",
+    "deep_network",
+    "gradient_check",
+    "image_classifier",
+    "load_model",
+    "logistic_regression",
+    "save_model",
+    "shallow_network",
+]

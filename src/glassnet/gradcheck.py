@@ -1,0 +1,256 @@
+"""Gradient checking, as the notes teach it.
+
+All parameters are flattened into one vector theta.  For each component i::
+
+    dtheta_approx[i] = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps)      eps = 1e-7
+
+and the backward pass is trusted when::
+
+    difference = ||dtheta - dtheta_approx||_2 / (||dtheta||_2 + ||dtheta_approx||_2)
+
+is small: below 1e-7 great, around 1e-5 worth a look, 1e-3 or more wrong.  The
+check runs in float64 (float32 cannot resolve a step of 1e-7).
+
+Two entry points:
+
+* :func:`gradient_check` on a whole model (anything exposing ``parameters``,
+  ``grads``, ``forward``, ``backward`` and ``compute_cost``, such as
+  :class:`glassnet.models.Sequential`);
+* :func:`check_layer` on one layer or block, with the cost
+  J = (1/m) sum(R * layer.forward(A_prev)) for a fixed random R.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy
+
+from .backend import get_xp, to_numpy
+
+EPSILON = 1e-7
+GREAT = 1e-7
+CHECK = 1e-5
+WRONG = 1e-3
+
+
+def verdict(difference: float) -> str:
+    """The notes' reading of a relative difference."""
+    if not numpy.isfinite(difference):
+        return "wrong: the difference is not finite"
+    if difference < GREAT:
+        return "great: the backward pass agrees with the numerical gradient"
+    if difference < CHECK:
+        return "probably fine, but check: the difference is above 1e-7"
+    if difference < WRONG:
+        return "suspicious: check the components with the largest differences"
+    return "wrong: there is very likely a bug in the backward pass"
+
+
+@dataclass
+class GradCheckResult:
+    """Outcome of a gradient check.
+
+    ``difference`` is the notes' relative difference over all of theta;
+    ``per_parameter`` gives it for each named array; ``worst`` names the array
+    with the largest one.
+    """
+
+    difference: float
+    per_parameter: dict[str, float] = field(default_factory=dict)
+    worst: str = ""
+    n_checked: int = 0
+    threshold: float = GREAT
+
+    @property
+    def passed(self) -> bool:
+        return bool(numpy.isfinite(self.difference) and self.difference < self.threshold)
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.difference)
+
+    def __str__(self) -> str:
+        lines = [
+            f"relative difference {self.difference:.3e} over {self.n_checked} components: "
+            f"{self.verdict}"
+        ]
+        for name, d in sorted(self.per_parameter.items(), key=lambda kv: -kv[1]):
+            mark = "  <- worst" if name == self.worst else ""
+            lines.append(f"  {name:>12}  {d:.3e}{mark}")
+        return "\n".join(lines)
+
+
+def relative_difference(a: Any, b: Any) -> float:
+    """||a - b|| / (||a|| + ||b||); 0 when both are zero."""
+    a = numpy.asarray(a, dtype=numpy.float64).ravel()
+    b = numpy.asarray(b, dtype=numpy.float64).ravel()
+    denom = numpy.linalg.norm(a) + numpy.linalg.norm(b)
+    if denom == 0:
+        return 0.0
+    return float(numpy.linalg.norm(a - b) / denom)
+
+
+def _sample_indices(size: int, max_per_array: int | None, rng: numpy.random.Generator):
+    if max_per_array is None or size <= max_per_array:
+        return numpy.arange(size)
+    return numpy.sort(rng.choice(size, max_per_array, replace=False))
+
+
+def numerical_gradients(
+    cost: Callable[[], float],
+    arrays: dict[str, Any],
+    epsilon: float = EPSILON,
+    max_per_array: int | None = None,
+    seed: int = 0,
+) -> dict[str, tuple[numpy.ndarray, numpy.ndarray]]:
+    """Two-sided differences of ``cost()`` with respect to each array, perturbed in place.
+
+    Returns ``{name: (indices, dtheta_approx at those flat indices)}``; with
+    ``max_per_array`` only a random subset of each array's components is probed.
+    """
+    rng = numpy.random.default_rng(seed)
+    out = {}
+    for name, arr in arrays.items():
+        if not arr.flags.c_contiguous:
+            raise ValueError(f"gradient check needs contiguous arrays; {name} is not")
+        flat = arr.reshape(-1)  # a view, so writes reach the model
+        idx = _sample_indices(arr.size, max_per_array, rng)
+        approx = numpy.empty(len(idx))
+        for j, i in enumerate(idx):
+            i = int(i)
+            old = float(flat[i])
+            flat[i] = old + epsilon
+            j_plus = cost()
+            flat[i] = old - epsilon
+            j_minus = cost()
+            flat[i] = old
+            approx[j] = (j_plus - j_minus) / (2 * epsilon)
+        out[name] = (idx, approx)
+    return out
+
+
+def _compare(
+    analytic: dict[str, Any],
+    numeric: dict[str, tuple[numpy.ndarray, numpy.ndarray]],
+    threshold: float,
+) -> GradCheckResult:
+    per = {}
+    all_a, all_n = [], []
+    for name, (idx, approx) in numeric.items():
+        a = to_numpy(analytic[name]).astype(numpy.float64).reshape(-1)[idx]
+        per[name] = relative_difference(a, approx)
+        all_a.append(a)
+        all_n.append(approx)
+    total = relative_difference(numpy.concatenate(all_a), numpy.concatenate(all_n)) if all_a else 0.0
+    worst = max(per, key=per.get) if per else ""
+    return GradCheckResult(total, per, worst, int(sum(len(x) for x in all_a)), threshold)
+
+
+def gradient_check(
+    model: Any,
+    X: Any,
+    Y: Any,
+    epsilon: float = EPSILON,
+    threshold: float = GREAT,
+    max_per_array: int | None = None,
+    seed: int = 0,
+) -> GradCheckResult:
+    """Check ``model``'s backward pass on (X, Y) against two-sided differences of its cost.
+
+    The model must be in float64 (``model.astype("float64")``).  Dropout must
+    be off (the notes: check without dropout, then switch it on); the forward
+    passes here run with ``training=False`` for exactly that reason, while
+    L2 regularization stays in the cost.
+    """
+    params = model.parameters
+    for name, p in params.items():
+        if p.dtype != numpy.float64 and str(p.dtype) != "float64":
+            raise TypeError(
+                f"gradient check needs float64 parameters; {name} is {p.dtype} "
+                "(call model.astype('float64') first)"
+            )
+    xp = get_xp()
+    X = xp.asarray(X, dtype=xp.float64)
+    Y = xp.asarray(Y, dtype=xp.float64)
+
+    AL = model.forward(X, training=False)
+    model.backward(AL, Y)
+    grads = model.grads
+    analytic = {name: grads["d" + name].copy() for name in params if "d" + name in grads}
+    checked = {name: params[name] for name in analytic}
+
+    def cost() -> float:
+        return float(model.compute_cost(model.forward(X, training=False), Y))
+
+    numeric = numerical_gradients(cost, checked, epsilon, max_per_array, seed)
+    return _compare(analytic, numeric, threshold)
+
+
+def check_layer(
+    layer: Any,
+    A_prev: Any,
+    *,
+    batch_axis: int | None = None,
+    epsilon: float = EPSILON,
+    seed: int = 0,
+    training: bool = True,
+    threshold: float = GREAT,
+    check_input: bool = True,
+    max_per_array: int | None = None,
+    before_forward: Callable[[], None] | None = None,
+) -> GradCheckResult:
+    """Gradient-check one (built, float64) layer or block on input ``A_prev``.
+
+    Cost: J = (1/m) sum(R * layer.forward(A_prev)), R fixed standard normal, so
+    the per-example dA passed to backward is R.  The layer's grads are dJ/dparam;
+    its returned dA_prev is the per-example gradient, m * dJ/dA_prev.
+
+    ``batch_axis`` defaults to 1 for 2-D inputs (n, m) and 0 otherwise.  Pass
+    ``before_forward`` to reset any randomness (for example a fixed dropout mask)
+    before each forward pass.
+    """
+    xp = get_xp()
+    A_prev = xp.asarray(A_prev, dtype=xp.float64).copy()
+    if batch_axis is None:
+        batch_axis = 1 if A_prev.ndim == 2 else 0
+    m = A_prev.shape[batch_axis]
+
+    def run():
+        if before_forward is not None:
+            before_forward()
+        return layer.forward(A_prev, training=training)
+
+    out = run()
+    R = xp.asarray(numpy.random.default_rng(seed).standard_normal(out.shape))
+
+    def cost() -> float:
+        return float((R * run()).sum() / m)
+
+    run()
+    dA_prev = layer.backward(R)
+    analytic: dict[str, Any] = {}
+    checked: dict[str, Any] = {}
+    for name, p in layer.params.items():
+        if "d" + name in layer.grads:
+            analytic[name] = layer.grads["d" + name].copy()
+            checked[name] = p
+    if check_input:
+        analytic["A_prev"] = dA_prev / m
+        checked["A_prev"] = A_prev
+    numeric = numerical_gradients(cost, checked, epsilon, max_per_array, seed)
+    return _compare(analytic, numeric, threshold)
+
+
+def check_function(
+    f: Callable[[Any], Any],
+    df: Callable[[Any], Any],
+    points: Iterable[float] | Any,
+    epsilon: float = EPSILON,
+) -> float:
+    """Relative difference between ``df(x)`` and two-sided differences of an element-wise ``f``."""
+    x = numpy.asarray(points, dtype=numpy.float64)
+    approx = (to_numpy(f(x + epsilon)) - to_numpy(f(x - epsilon))) / (2 * epsilon)
+    return relative_difference(to_numpy(df(x)), approx)

@@ -122,14 +122,21 @@ def output_spatial(
 # ----------------------------------------------------------------------------------------
 # im2col / col2im on channels-last arrays (m, *spatial, C)
 # ----------------------------------------------------------------------------------------
+def padded_shape(shape: Sequence[int], pads: Sequence[tuple[int, int]]) -> tuple[int, ...]:
+    """(m, *spatial, C) -> (m, *(n + p_before + p_after), C)."""
+    spatial = (n + a + b for n, (a, b) in zip(shape[1:-1], pads, strict=True))
+    return (shape[0], *spatial, shape[-1])
+
+
 def zero_pad(A: Any, pads: Sequence[tuple[int, int]], value: float = 0.0) -> Any:
     """Pad the spatial axes of (m, *spatial, C) with ``value`` (one allocation, one copy)."""
     if all(a == 0 and b == 0 for a, b in pads):
         return A
     xp = get_xp()
-    shape = (A.shape[0], *(n + a + b for n, (a, b) in zip(A.shape[1:-1], pads)), A.shape[-1])
+    shape = padded_shape(A.shape, pads)
     out = xp.full(shape, value, dtype=A.dtype) if value else xp.zeros(shape, dtype=A.dtype)
-    inner = (slice(None), *(slice(a, a + n) for n, (a, _) in zip(A.shape[1:-1], pads)))
+    spatial = A.shape[1:-1]
+    inner = (slice(None), *(slice(a, a + n) for n, (a, _) in zip(spatial, pads, strict=True)))
     out[inner] = A
     return out
 
@@ -138,7 +145,8 @@ def crop(A: Any, pads: Sequence[tuple[int, int]]) -> Any:
     """Inverse of :func:`zero_pad`: a view without the padding."""
     if all(a == 0 and b == 0 for a, b in pads):
         return A
-    inner = (slice(None), *(slice(a, n - b) for n, (a, b) in zip(A.shape[1:-1], pads)))
+    spatial = A.shape[1:-1]
+    inner = (slice(None), *(slice(a, n - b) for n, (a, b) in zip(spatial, pads, strict=True)))
     return A[inner]
 
 
@@ -151,7 +159,7 @@ def window_view(A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[in
     st = A_pad.strides
     spatial = st[1:-1]
     shape = (A_pad.shape[0], *out, *f, A_pad.shape[-1])
-    strides = (st[0], *(a * b for a, b in zip(spatial, s)), *spatial, st[-1])
+    strides = (st[0], *(a * b for a, b in zip(spatial, s, strict=True)), *spatial, st[-1])
     return xp.lib.stride_tricks.as_strided(A_pad, shape=shape, strides=strides)
 
 
@@ -161,7 +169,7 @@ def offset_slices(
     """Index of the pixels that kernel position ``offset`` touches, for every output position."""
     return (
         slice(None),
-        *(slice(o, o + s_i * (n - 1) + 1, s_i) for o, s_i, n in zip(offset, s, out)),
+        *(slice(o, o + s_i * (n - 1) + 1, s_i) for o, s_i, n in zip(offset, s, out, strict=True)),
         slice(None),
     )
 
@@ -196,7 +204,7 @@ def col2im(
         for k in range(nd):
             perm += [1 + k, 1 + nd + k]
         tiled = dv.transpose(*perm, 2 * nd + 1).reshape(
-            m, *(o * f_i for o, f_i in zip(out, f)), C
+            m, *(o * f_i for o, f_i in zip(out, f, strict=True)), C
         )
         if tuple(tiled.shape) == tuple(pad_shape):
             return tiled
@@ -359,8 +367,7 @@ class ConvND(Layer):
                 )
                 return dA_prev
             return dcols.reshape(prev_shape)
-        pad_shape = (m, *(n + a + b for n, (a, b) in zip(self.input_shape[:-1], self.pads)),
-                     self.input_shape[-1])
+        pad_shape = padded_shape((m, *self.input_shape), self.pads)
         dA_pad = col2im(dcols, pad_shape, self.kernel_size, self.stride, self.output_shape[:-1])
         return crop(dA_pad, self.pads)
 

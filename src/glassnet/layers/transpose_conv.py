@@ -118,14 +118,15 @@ class Conv2DTranspose(Layer):
 
     def _full_spatial(self, n: Sequence[int]) -> tuple[int, ...]:
         """s (n - 1) + f: the output before cropping."""
-        return tuple(s * (n_i - 1) + f for n_i, f, s in zip(n, self.kernel_size, self.stride))
+        fs = zip(n, self.kernel_size, self.stride, strict=True)
+        return tuple(s * (n_i - 1) + f for n_i, f, s in fs)
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != self.ndim + 1:
             raise ShapeError(f"{self.describe()}: expects images (n_H, n_W, n_C), "
                              f"got {input_shape}")
         full = self._full_spatial(input_shape[:-1])
-        out = tuple(n - a - b for n, (a, b) in zip(full, self.crops))
+        out = tuple(n - a - b for n, (a, b) in zip(full, self.crops, strict=True))
         if any(o < 1 for o in out):
             raise ShapeError(f"{self.describe()}: padding crops the whole output")
         return (*out, self.filters)

@@ -45,6 +45,8 @@ from .backend import get_xp, to_numpy
 
 # elements per chunk for the cache-blocked CPU path (64 Ki float32 = 256 KiB per array)
 _CHUNK = 1 << 16
+# parameters up to this size are updated together, as one flat group
+_SMALL = 1 << 16
 
 
 def _is_numpy(a: Any) -> bool:
@@ -128,8 +130,9 @@ class Optimizer:
     """Base class: ``step(parameters, grads)`` updates ``parameters`` in place.
 
     Subclasses name their state dictionaries in ``slots`` (``("v",)``,
-    ``("s",)``, ``("v", "s")``) and implement ``_kernel``, the update of one
-    (flat or whole) array given preallocated state and scratch arrays.
+    ``("s",)``, ``("v", "s")``) and implement ``_direction``: given the
+    gradient, the state arrays and a scratch array of the same shape, update the
+    state in place and write into the scratch the step that W -= subtracts.
     """
 
     name: ClassVar[str] = "optimizer"
@@ -143,6 +146,7 @@ class Optimizer:
         self.t = 0
         self.state: dict[str, dict[str, Any]] = {slot: {} for slot in self.slots}
         self._scratch: dict[str, Any] = {}
+        self._arenas: dict[str, tuple] = {}
 
     # -- the course's names for the state --------------------------------------------
     @property
@@ -181,7 +185,8 @@ class Optimizer:
         parameters without a gradient (frozen) are skipped.
         """
         self.t += 1
-        consts = self._constants(float(self.learning_rate), self.t)
+        c = self._constants(float(self.learning_rate), self.t)
+        small: list[tuple[str, Any, Any]] = []
         for key, W in parameters.items():
             gkey = "d" + key
             dW = grads.get(gkey)
@@ -192,35 +197,115 @@ class Optimizer:
                     f"{type(self).__name__}: gradient {gkey} has shape {tuple(dW.shape)} but "
                     f"parameter {key} has shape {tuple(W.shape)}"
                 )
-            state = [self._slot(slot, gkey, W) for slot in self.slots]
-            self._apply(W, dW, state, consts)
+            if self.slots and W.size <= _SMALL:
+                small.append((gkey, W, dW))
+            else:
+                self._apply(W, dW, [self._slot(slot, gkey, W) for slot in self.slots], c)
+        if small:
+            self._apply_group(small, c)
 
     def _constants(self, lr: float, t: int) -> tuple[float, ...]:
         """Python-float constants of this step (Python floats keep float32 float32)."""
         return (lr,)
 
-    def _kernel(self, W: Any, dW: Any, state: list[Any], tmp: Any, c: tuple[float, ...]) -> None:
+    def _direction(self, dW: Any, state: list[Any], tmp: Any, c: tuple[float, ...]) -> None:
+        """Update ``state`` in place and write the step into ``tmp`` (then W -= tmp)."""
         raise NotImplementedError
 
     def _apply(self, W: Any, dW: Any, state: list[Any], c: tuple[float, ...]) -> None:
+        """W -= step for one array (cache-blocked on the CPU when it is large)."""
         n = W.size
         if (
             n > 2 * _CHUNK
             and _is_numpy(W)
+            and _is_numpy(dW)
             and W.flags.c_contiguous
             and dW.flags.c_contiguous
-            and _is_numpy(dW)
+            and all(a.flags.c_contiguous for a in state)
         ):
-            # cache blocking: every pass of the kernel runs on a block that stays in cache
+            # every pass of the rule runs on a block that stays in cache
             Wf, dWf = W.reshape(-1), dW.reshape(-1)
             flat_state = [a.reshape(-1) for a in state]
             tmp = self._buffer(W.dtype, _CHUNK)
             for i in range(0, n, _CHUNK):
                 j = min(i + _CHUNK, n)
-                self._kernel(Wf[i:j], dWf[i:j], [a[i:j] for a in flat_state], tmp[: j - i], c)
+                step = tmp[: j - i]
+                self._direction(dWf[i:j], [a[i:j] for a in flat_state], step, c)
+                Wf[i:j] -= step
         else:
             tmp = self._buffer(W.dtype, n)[:n].reshape(W.shape)
-            self._kernel(W, dW, state, tmp, c)
+            self._direction(dW, state, tmp, c)
+            W -= tmp
+
+    def _apply_group(self, items: list[tuple[str, Any, Any]], c: tuple[float, ...]) -> None:
+        """Multi-tensor update of the small parameters: one pass of the rule over all of them.
+
+        Their state lives in one flat array per slot (``v["db1"]`` etc. are views
+        into it) and their gradients are gathered into one flat buffer, so the
+        rule costs a handful of array operations per step instead of a handful
+        per parameter.
+        """
+        by_dtype: dict[str, list[tuple[str, Any, Any]]] = {}
+        for item in items:
+            by_dtype.setdefault(str(item[1].dtype), []).append(item)
+        xp = get_xp()
+        for dtype, group in by_dtype.items():
+            arena = self._arena(dtype, group)
+            g, tmp, states, gviews, tviews = arena[1:6]
+            for (_, _, dW), gv in zip(group, gviews, strict=True):
+                xp.copyto(gv, dW, casting="same_kind")
+            n = g.size
+            if n > 2 * _CHUNK and _is_numpy(g):
+                for i in range(0, n, _CHUNK):
+                    j = min(i + _CHUNK, n)
+                    self._direction(g[i:j], [a[i:j] for a in states], tmp[i:j], c)
+            else:
+                self._direction(g, states, tmp, c)
+            for (_, W, _), tv in zip(group, tviews, strict=True):
+                W -= tv
+
+    def _arena(self, dtype: str, group: list[tuple[str, Any, Any]]) -> tuple:
+        """The flat buffers of a group of small parameters, rebuilt when the group changes."""
+        signature = tuple((gkey, tuple(W.shape)) for gkey, W, _ in group)
+        arena = self._arenas.get(dtype)
+        if arena is not None and arena[0] == signature:
+            views = arena[6]
+            if all(
+                self.state[slot].get(gkey) is views[k][i]
+                for k, slot in enumerate(self.slots)
+                for i, (gkey, _, _) in enumerate(group)
+            ):
+                return arena
+        xp = get_xp()
+        sizes = [int(W.size) for _, W, _ in group]
+        offsets = numpy.concatenate([[0], numpy.cumsum(sizes)]).astype(int)
+        total = int(offsets[-1])
+
+        def split(flat: Any) -> list[Any]:
+            return [
+                flat[offsets[i] : offsets[i + 1]].reshape(W.shape)
+                for i, (_, W, _) in enumerate(group)
+            ]
+
+        states = [xp.zeros(total, dtype=dtype) for _ in self.slots]
+        state_views = [split(flat) for flat in states]
+        for k, slot in enumerate(self.slots):
+            d = self.state[slot]
+            for i, (gkey, W, _) in enumerate(group):
+                old = d.get(gkey)
+                if old is not None:  # carry the state over (resumed, or the group changed)
+                    if tuple(old.shape) != tuple(W.shape):
+                        raise ValueError(
+                            f"{type(self).__name__}: state {slot}[{gkey}] has shape "
+                            f"{tuple(old.shape)} but the parameter has shape {tuple(W.shape)}"
+                        )
+                    state_views[k][i][...] = xp.asarray(old)
+                d[gkey] = state_views[k][i]
+        g = xp.empty(total, dtype=dtype)
+        tmp = xp.empty(total, dtype=dtype)
+        arena = (signature, g, tmp, states, split(g), split(tmp), state_views)
+        self._arenas[dtype] = arena
+        return arena
 
     def _buffer(self, dtype: Any, size: int) -> Any:
         """A flat scratch array of at least ``size`` elements of ``dtype``, reused across steps."""
@@ -254,6 +339,7 @@ class Optimizer:
         self.t = 0
         for d in self.state.values():
             d.clear()
+        self._arenas = {}
 
     def state_dict(self) -> dict[str, numpy.ndarray]:
         """Flat NumPy state for an ``.npz`` file: ``"t"``, ``"learning_rate"``, ``"v/dW1"``, ..."""
@@ -290,6 +376,7 @@ class Optimizer:
         self.t = t
         self.learning_rate = lr
         self.state = new
+        self._arenas = {}
 
 
 class GradientDescent(Optimizer):
@@ -297,11 +384,9 @@ class GradientDescent(Optimizer):
 
     name = "gd"
 
-    def _kernel(self, W, dW, state, tmp, c):
+    def _direction(self, dW, state, tmp, c):
         (lr,) = c
-        xp = get_xp()
-        xp.multiply(dW, lr, out=tmp)
-        W -= tmp
+        get_xp().multiply(dW, lr, out=tmp)  # alpha dW
 
 
 class Momentum(Optimizer):
@@ -330,15 +415,14 @@ class Momentum(Optimizer):
     def _constants(self, lr, t):
         return (lr, self.beta, 1.0 - self.beta)
 
-    def _kernel(self, W, dW, state, tmp, c):
+    def _direction(self, dW, state, tmp, c):
         lr, beta, one_minus_beta = c
         xp = get_xp()
         (v,) = state
         v *= beta
         xp.multiply(dW, one_minus_beta, out=tmp)
         v += tmp  # v = beta v + (1 - beta) dW
-        xp.multiply(v, lr, out=tmp)
-        W -= tmp  # W = W - alpha v
+        xp.multiply(v, lr, out=tmp)  # alpha v
 
 
 class RMSProp(Optimizer):
@@ -374,7 +458,7 @@ class RMSProp(Optimizer):
     def _constants(self, lr, t):
         return (lr, self.beta2, 1.0 - self.beta2, self.epsilon)
 
-    def _kernel(self, W, dW, state, tmp, c):
+    def _direction(self, dW, state, tmp, c):
         lr, beta2, one_minus_beta2, eps = c
         xp = get_xp()
         (s,) = state
@@ -385,8 +469,7 @@ class RMSProp(Optimizer):
         xp.sqrt(s, out=tmp)
         tmp += eps
         xp.divide(dW, tmp, out=tmp)
-        tmp *= lr
-        W -= tmp  # W = W - alpha dW / (sqrt(s) + eps)
+        tmp *= lr  # alpha dW / (sqrt(s) + eps)
 
 
 class Adam(Optimizer):
@@ -435,7 +518,7 @@ class Adam(Optimizer):
         eps_hat = self.epsilon * sqrt_corr2
         return (b1, 1.0 - b1, b2, 1.0 - b2, step_size, eps_hat)
 
-    def _kernel(self, W, dW, state, tmp, c):
+    def _direction(self, dW, state, tmp, c):
         b1, one_minus_b1, b2, one_minus_b2, step_size, eps_hat = c
         xp = get_xp()
         v, s = state
@@ -449,8 +532,7 @@ class Adam(Optimizer):
         xp.sqrt(s, out=tmp)
         tmp += eps_hat
         xp.divide(v, tmp, out=tmp)
-        tmp *= step_size
-        W -= tmp  # W = W - alpha v_corr / (sqrt(s_corr) + eps)
+        tmp *= step_size  # alpha v_corr / (sqrt(s_corr) + eps)
 
 
 # --------------------------------------------------------------------------------------

@@ -27,9 +27,12 @@ and its state is left as it is (transfer learning freezes layers this way).
 
 Implementation: state arrays are allocated on the first step (zeros of the
 parameter's shape and dtype: float32 stays float32) and every update is a
-sequence of in-place ufuncs writing into a preallocated scratch buffer, so a
-step allocates nothing.  On the CPU, large parameters are processed in chunks
-that fit in the cache, so the handful of passes each rule makes run from cache
+sequence of in-place ufuncs writing into preallocated scratch buffers, so a
+step allocates nothing.  Small parameters (biases, gamma, beta, small weights)
+are updated together, multi-tensor style: their states are views into one flat
+array per slot, their gradients are gathered into one flat buffer, and the rule
+runs once over all of them.  On the CPU, large parameters are processed in
+chunks that fit in the cache, so the passes each rule makes run from cache
 rather than from main memory.
 """
 

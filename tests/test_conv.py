@@ -1,0 +1,307 @@
+"""Convolutions: fast (im2col) == slow reference, gradient checks, output sizes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glassnet.gradcheck import check_layer
+from glassnet.layers.base import ShapeError, layer_from_config, layer_to_config
+from glassnet.layers.conv import (
+    Conv1D,
+    Conv2D,
+    Conv3D,
+    col2im,
+    conv_output_size,
+    im2col,
+    resolve_padding,
+    zero_pad,
+)
+from glassnet.layers.conv_reference import conv_backward, conv_forward, conv_single_step
+from glassnet.layers.depthwise import DepthwiseConv2D
+from glassnet.layers.transpose_conv import Conv2DTranspose, transpose_output_size
+
+RNG = np.random.default_rng(0)
+
+
+def built(layer, x, dtype=np.float64, seed=0):
+    layer.build(x.shape[1:], np.random.default_rng(seed), dtype)
+    return layer
+
+
+# -- output size ---------------------------------------------------------------------------
+def test_output_size_formula_on_many_shapes():
+    """floor((n + 2p - f) / s) + 1 for every (n, f, s, p) of a grid, layer and function."""
+    checked = 0
+    for n in (1, 2, 5, 6, 7, 28, 32, 63, 64, 224, 227):
+        for f in (1, 2, 3, 4, 5, 7, 11):
+            for s in (1, 2, 3, 4):
+                for p in (0, 1, 2, 3):
+                    if n + 2 * p < f:
+                        continue
+                    expected = int(np.floor((n + 2 * p - f) / s)) + 1
+                    assert conv_output_size(n, f, p, s) == expected
+                    layer = Conv2D(2, f, stride=s, padding=p)
+                    shape = layer.compute_output_shape((n, n + 1, 3))
+                    assert shape == (expected, conv_output_size(n + 1, f, p, s), 2)
+                    checked += 1
+    assert checked > 1000
+
+
+def test_output_size_examples_from_the_notes():
+    assert conv_output_size(6, 3) == 4  # 6x6 * 3x3 = 4x4
+    assert conv_output_size(7, 3, 0, 2) == 3
+    assert conv_output_size(39, 3, 0, 1) == 37
+    assert conv_output_size(227, 11, 0, 4) == 55  # AlexNet's first layer
+
+
+@pytest.mark.parametrize("n", [5, 6, 7, 8, 31, 32, 64])
+@pytest.mark.parametrize("f", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("s", [1, 2, 3])
+def test_same_padding_gives_ceil_n_over_s(n, f, s):
+    assert Conv2D(3, f, s, "same").compute_output_shape((n, n, 2)) == (-(-n // s),) * 2 + (3,)
+
+
+def test_same_padding_is_the_notes_p_for_odd_f():
+    for f in (1, 3, 5, 7):
+        assert resolve_padding("same", (10,), (f,), (1,)) == (((f - 1) // 2, (f - 1) // 2),)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError):
+        Conv2D(0, 3)
+    with pytest.raises(ValueError):
+        Conv2D(2, 3, padding="full")
+    with pytest.raises(ValueError):
+        Conv2D(2, 3, padding=-1)
+    with pytest.raises(ShapeError):
+        Conv2D(2, 5).build((3, 3, 1), RNG, np.float32)
+    with pytest.raises(ShapeError):
+        Conv2D(2, 3).build((8, 8), RNG, np.float32)
+    conv = Conv2D(2, 3)
+    assert conv.build((8, 8, 3), RNG, np.float32) == (6, 6, 2)
+    with pytest.raises(ShapeError):
+        conv.forward(np.zeros((2, 8, 8, 4), np.float32))
+
+
+# -- the slow reference ----------------------------------------------------------------------
+def test_conv_single_step_is_sum_of_products_plus_b():
+    a = RNG.standard_normal((4, 4, 3))
+    W = RNG.standard_normal((4, 4, 3))
+    b = RNG.standard_normal((1, 1, 1))
+    assert conv_single_step(a, W, b) == pytest.approx(float((a * W).sum() + b.item()))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    m=st.integers(1, 3),
+    n_H=st.integers(3, 8),
+    n_W=st.integers(3, 8),
+    c_prev=st.integers(1, 4),
+    c=st.integers(1, 4),
+    f=st.integers(1, 4),
+    s=st.integers(1, 3),
+    p=st.integers(0, 2),
+    seed=st.integers(0, 10_000),
+)
+def test_fast_equals_slow_reference(m, n_H, n_W, c_prev, c, f, s, p, seed):
+    if n_H + 2 * p < f or n_W + 2 * p < f:
+        return
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n_H, n_W, c_prev))
+    layer = built(Conv2D(c, f, stride=s, padding=p), X)
+    layer.params["b"][...] = rng.standard_normal(layer.params["b"].shape)
+    Z = layer.forward(X, training=True)
+    Z_ref, cache = conv_forward(X, layer.params["W"], layer.params["b"], {"stride": s, "pad": p})
+    np.testing.assert_allclose(Z, Z_ref, rtol=1e-10, atol=1e-10)
+    dZ = rng.standard_normal(Z.shape)
+    dA_prev = layer.backward(dZ)
+    dA_ref, dW_ref, db_ref = conv_backward(dZ, cache)
+    np.testing.assert_allclose(dA_prev, dA_ref, rtol=1e-10, atol=1e-10)
+    # the layer's grads carry the 1/m of the cost; the notes' derivation sums over examples
+    np.testing.assert_allclose(layer.grads["dW"] * m, dW_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["db"] * m, db_ref, rtol=1e-10, atol=1e-10)
+
+
+def test_im2col_col2im_are_adjoint():
+    """<im2col(x), y> == <x, col2im(y)> (so col2im is the exact backward of im2col)."""
+    x = RNG.standard_normal((2, 7, 6, 3))
+    f, s, out = (3, 2), (2, 1), (3, 5)
+    cols = im2col(x, f, s, out)
+    y = RNG.standard_normal(cols.shape)
+    lhs = float((cols * y).sum())
+    rhs = float((x * col2im(y, x.shape, f, s, out)).sum())
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+def test_zero_pad_matches_reference():
+    x = RNG.standard_normal((2, 3, 3, 2))
+    from glassnet.layers.conv_reference import zero_pad as ref_pad
+
+    np.testing.assert_array_equal(zero_pad(x, ((2, 2), (2, 2))), ref_pad(x, 2))
+
+
+# -- gradient checks (float64, the notes' 1e-7) -----------------------------------------------
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Conv2D(4, 3, stride=2, padding=1),
+        lambda: Conv2D(3, 3, stride=2, padding="same", activation="tanh"),
+        lambda: Conv2D(3, (2, 3), stride=(2, 1), padding="valid", activation="sigmoid"),
+        lambda: Conv2D(5, 4, stride=3, padding=2),
+        lambda: Conv2D(3, 1),  # 1x1 fast path
+        lambda: Conv2D(3, 1, stride=2),  # strided 1x1
+        lambda: Conv2D(2, 3, padding="same", use_bias=False),
+    ],
+)
+def test_conv2d_gradient_check(make):
+    X = RNG.standard_normal((3, 7, 8, 3))
+    layer = built(make(), X)
+    result = check_layer(layer, X)
+    assert result.difference < 1e-7, result
+
+
+def test_one_by_one_conv_is_a_dense_layer_per_pixel():
+    X = RNG.standard_normal((2, 4, 5, 6))
+    layer = built(Conv2D(3, 1), X)
+    W = layer.params["W"].reshape(6, 3)
+    np.testing.assert_allclose(layer.forward(X), X @ W + layer.params["b"].reshape(3))
+
+
+def test_conv_float32_stays_float32():
+    X = RNG.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    layer = built(Conv2D(4, 3, padding="same", activation="relu"), X, np.float32)
+    A = layer.forward(X, training=True)
+    dA = layer.backward(np.ones_like(A))
+    assert A.dtype == np.float32 and dA.dtype == np.float32
+    assert layer.grads["dW"].dtype == np.float32 and layer.grads["db"].dtype == np.float32
+
+
+def test_first_layer_may_skip_input_gradient():
+    X = RNG.standard_normal((2, 6, 6, 1))
+    layer = built(Conv2D(2, 3), X)
+    layer.forward(X, True)
+    layer.propagate_input_grad = False
+    assert layer.backward(np.ones((2, 4, 4, 2))) is None
+    assert layer.grads["dW"].shape == (3, 3, 1, 2)
+
+
+def test_config_round_trip_through_json():
+    layer = Conv2D(8, (3, 5), stride=(2, 1), padding=[(1, 2), 0], activation="relu")
+    entry = json.loads(json.dumps(layer_to_config(layer)))
+    clone = layer_from_config(entry)
+    assert isinstance(clone, Conv2D)
+    assert clone.config() == layer.config()
+    assert clone.compute_output_shape((10, 10, 3)) == layer.compute_output_shape((10, 10, 3))
+
+
+# -- 1-D and 3-D -------------------------------------------------------------------------------
+def test_conv1d_shapes_and_gradients():
+    X = RNG.standard_normal((3, 11, 2))
+    layer = built(Conv1D(4, 3, stride=2, padding="same", activation="tanh"), X)
+    assert layer.params["W"].shape == (3, 2, 4)
+    assert layer.forward(X).shape == (3, 6, 4)
+    assert check_layer(layer, X).difference < 1e-7
+
+
+def test_conv1d_equals_conv2d_on_a_one_row_image():
+    X = RNG.standard_normal((2, 9, 3))
+    c1 = built(Conv1D(2, 4, stride=2, padding=1), X)
+    c2 = Conv2D(2, (1, 4), stride=(1, 2), padding=[(0, 0), (1, 1)])
+    c2.build((1, 9, 3), RNG, np.float64)
+    c2.params["W"][...] = c1.params["W"][None]
+    np.testing.assert_allclose(c1.forward(X), c2.forward(X[:, None])[:, 0])
+
+
+def test_conv3d_shapes_and_gradients():
+    X = RNG.standard_normal((2, 5, 4, 6, 2))
+    layer = built(Conv3D(3, 3, stride=(1, 2, 2), padding=1, activation="tanh"), X)
+    assert layer.params["W"].shape == (3, 3, 3, 2, 3)
+    assert layer.params["b"].shape == (1, 1, 1, 1, 3)
+    assert layer.forward(X).shape == (2, 5, 2, 3, 3)
+    assert check_layer(layer, X).difference < 1e-7
+
+
+# -- depthwise ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: DepthwiseConv2D(3, 1, "same"),
+        lambda: DepthwiseConv2D(3, 2, 1, activation="tanh"),
+        lambda: DepthwiseConv2D(2, 1, "valid", depth_multiplier=3),
+        lambda: DepthwiseConv2D(3, 2, "same", depth_multiplier=2, use_bias=False),
+    ],
+)
+def test_depthwise_gradient_check(make):
+    X = RNG.standard_normal((3, 6, 7, 3))
+    layer = built(make(), X)
+    assert check_layer(layer, X).difference < 1e-7
+
+
+def test_depthwise_is_a_per_channel_convolution():
+    X = RNG.standard_normal((2, 6, 6, 3))
+    dw = built(DepthwiseConv2D(3, 2, 1, depth_multiplier=2), X)
+    dw.params["b"][...] = RNG.standard_normal(dw.params["b"].shape)
+    out = dw.forward(X)
+    assert out.shape == (2, 3, 3, 6)
+    for c in range(3):
+        for k in range(2):
+            conv = Conv2D(1, 3, 2, 1)
+            conv.build((6, 6, 1), RNG, np.float64)
+            conv.params["W"][...] = dw.params["W"][:, :, c:c + 1, k:k + 1]
+            conv.params["b"][...] = dw.params["b"][..., c * 2 + k]
+            np.testing.assert_allclose(out[..., c * 2 + k], conv.forward(X[..., c:c + 1])[..., 0])
+
+
+def test_depthwise_cost_is_the_notes():
+    """(3 x 3) x (4 x 4) x 3 = 432 multiplications for 6x6x3 -> 4x4x3, params 3x3x3."""
+    dw = DepthwiseConv2D(3)
+    out = dw.build((6, 6, 3), RNG, np.float32)
+    assert out == (4, 4, 3)
+    assert dw.params["W"].size * out[0] * out[1] == 432
+
+
+# -- transpose convolution -----------------------------------------------------------------------
+@pytest.mark.parametrize("n,f,s,p", [(3, 3, 2, 0), (4, 2, 2, 0), (5, 3, 1, 1), (3, 4, 2, 1),
+                                     (2, 3, 3, 0), (6, 5, 2, 2)])
+def test_transpose_output_size(n, f, s, p):
+    layer = Conv2DTranspose(2, f, s, p)
+    expected = s * (n - 1) + f - 2 * p
+    assert transpose_output_size(n, f, s, p) == expected
+    assert layer.compute_output_shape((n, n, 3)) == (expected, expected, 2)
+
+
+def test_transpose_same_doubles_the_size():
+    assert Conv2DTranspose(4, 3, 2, "same").compute_output_shape((8, 5, 3)) == (16, 10, 4)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Conv2DTranspose(3, 3, 2),
+        lambda: Conv2DTranspose(2, 4, 2, "same", activation="tanh"),
+        lambda: Conv2DTranspose(2, 2, 2),
+        lambda: Conv2DTranspose(3, 3, 1, 1, use_bias=False),
+    ],
+)
+def test_transpose_gradient_check(make):
+    X = RNG.standard_normal((2, 4, 3, 3))
+    layer = built(make(), X)
+    assert check_layer(layer, X).difference < 1e-7
+
+
+def test_transpose_is_the_adjoint_of_convolution():
+    """<conv(x), y> == <x, conv^T(y)> with the same filter and no bias."""
+    x = RNG.standard_normal((2, 9, 9, 2))
+    conv = built(Conv2D(3, 3, 2, 1, use_bias=False), x)
+    y = RNG.standard_normal((2, *conv.output_shape))
+    tconv = Conv2DTranspose(2, 3, 2, 1, use_bias=False)
+    tconv.build(conv.output_shape, RNG, np.float64)
+    tconv.params["W"][...] = conv.params["W"]
+    lhs = float((conv.forward(x) * y).sum())
+    rhs = float((x * tconv.forward(y)).sum())
+    assert lhs == pytest.approx(rhs, rel=1e-12)

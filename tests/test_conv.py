@@ -305,3 +305,42 @@ def test_transpose_is_the_adjoint_of_convolution():
     lhs = float((conv.forward(x) * y).sum())
     rhs = float((x * tconv.forward(y)).sum())
     assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+# -- edge detection (vision.edges) ---------------------------------------------------------------
+def test_vertical_edge_of_the_notes():
+    """6x6 image, bright (10) left half, dark right half * vertical filter -> [0 30 30 0] rows."""
+    from glassnet.vision import detect_edges
+
+    img = np.zeros((6, 6))
+    img[:, :3] = 10
+    out = detect_edges(img, "vertical")
+    np.testing.assert_allclose(out, np.tile([0, 30, 30, 0], (4, 1)))
+    np.testing.assert_allclose(detect_edges(img, "horizontal"), 0)
+
+
+@pytest.mark.parametrize("name", ["vertical", "sobel", "scharr"])
+def test_edge_filters_find_a_step_edge(name):
+    from glassnet.vision import detect_edges, edge_filter
+
+    img = np.zeros((20, 24))
+    img[:, 11:] = 1.0  # dark to bright between columns 10 and 11
+    vertical = detect_edges(img, name, padding="same")
+    cols = np.abs(vertical).sum(axis=0)
+    assert set(np.flatnonzero(cols > 1e-9)) <= {0, 10, 11, 23}  # edge (and the zero border)
+    assert cols[10] > 0 and cols[11] > 0
+    assert np.argmax(np.abs(vertical[10, 1:-1])) + 1 in (10, 11)  # strongest at the step
+    horizontal = detect_edges(img.T, edge_filter(name).T, padding="same")
+    np.testing.assert_allclose(horizontal, vertical.T)
+    # a flat image has no edges
+    np.testing.assert_allclose(detect_edges(np.ones((8, 8)), name), 0)
+
+
+def test_edge_figure_is_written(tmp_path):
+    pytest.importorskip("matplotlib")
+    from glassnet.vision import edge_figure
+
+    img = np.zeros((32, 32, 3), np.uint8)
+    img[8:24, 8:24] = 255
+    path = edge_figure(tmp_path / "edges.png", image=img)
+    assert path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

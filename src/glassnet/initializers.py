@@ -64,4 +64,8 @@ def initialize_weight(
     s = init_scale(name, fan_in, fan_out, scale)
     if name.lower() == "zeros":
         return numpy.zeros(shape)
+    if name.lower() == "xavier":
+        # randn / sqrt(n[l-1]), as the course's L-layer notebook writes it: bit-identical
+        # draws (multiplying by sqrt(1 / n[l-1]) can differ in the last bit)
+        return standard_normal(rng, shape) / math.sqrt(fan_in)
     return standard_normal(rng, shape) * s

@@ -12,7 +12,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def numerical_grad(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-7) -> np.ndarray:
+def numerical_grad(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-7
+) -> np.ndarray:
     """Two-sided differences (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) of a scalar f, float64.
 
     ``x`` is perturbed in place and restored; the result has ``x``'s shape.

@@ -1,4 +1,4 @@
-"""The dense layer's formulas by hand, the model's course dictionaries, counts, predictions, labels."""
+"""Dense formulas by hand; the model's course dictionaries, counts, predictions, labels."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ class CategoricalCrossEntropy(Loss):
         zmax = Z.max(axis=0, keepdims=True)
         lse = zmax + xp.log(xp.exp(Z - zmax).sum(axis=0, keepdims=True))
         m = Y.shape[-1]
-        # sum_i [ logsumexp(z(i)) sum_j y_j(i) - sum_j y_j(i) z_j(i) ]: the lse term once per example
+        # sum_i [logsumexp(z(i)) sum_j y_j(i) - sum_j y_j(i) z_j(i)]: lse once per example
         return float(((lse * Y.sum(axis=0, keepdims=True)).sum() - (Y * Z).sum()) / m)
 
 

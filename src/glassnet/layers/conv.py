@@ -356,6 +356,8 @@ class ConvND(Layer):
                 self.grads["db"] = (dZ2.sum(axis=0) * (1.0 / m)).reshape(self.params["b"].shape)
         if not getattr(self, "propagate_input_grad", True):
             return None
+        if self._use_full_convolution():
+            return self._input_grad_by_full_convolution(dZ)
         dcols = dZ2 @ W.reshape(-1, n_C).T
         if self._is_pointwise():
             if any(s_i > 1 for s_i in self.stride):
@@ -370,6 +372,37 @@ class ConvND(Layer):
         pad_shape = padded_shape((m, *self.input_shape), self.pads)
         dA_pad = col2im(dcols, pad_shape, self.kernel_size, self.stride, self.output_shape[:-1])
         return crop(dA_pad, self.pads)
+
+
+    def _use_full_convolution(self) -> bool:
+        """Whether dA_prev is cheaper as a "full" convolution than as GEMM + col2im.
+
+        With stride 1, dA_prev is dZ (padded by f - 1 - p) convolved with the filter turned
+        by 180 degrees and its channel axes swapped: an im2col copy of f*f*n_C values per
+        pixel and one GEMM, instead of a GEMM and f*f strided read-modify-write passes of
+        n_C_prev values.  Chosen when n_C is not much larger than n_C_prev.
+        """
+        if any(s_i != 1 for s_i in self.stride) or self._is_pointwise():
+            return False
+        if any(a > f - 1 or b > f - 1 for f, (a, b) in zip(self.kernel_size, self.pads,
+                                                             strict=True)):
+            return False
+        return self.filters <= 2 * self.input_shape[-1]
+
+    def _input_grad_by_full_convolution(self, dZ: Any) -> Any:
+        """dA_prev[y, x, c] = sum_{di, dj, c'} dZ_pad[y+di, x+dj, c'] W[f-1-di, f-1-dj, c, c']."""
+        nd = self.ndim
+        W = self.params["W"]
+        # W_rot[di, dj, c', c] = W[f-1-di, f-1-dj, c, c']
+        W_rot = W[(slice(None, None, -1),) * nd].swapaxes(-1, -2)
+        pads = tuple((f - 1 - a, f - 1 - b) for f, (a, b) in zip(self.kernel_size, self.pads,
+                                                                   strict=True))
+        dZ_pad = zero_pad(dZ, pads)
+        ones = (1,) * nd
+        n_in = self.input_shape[:-1]
+        cols = im2col(dZ_pad, self.kernel_size, ones, n_in)  # (m prod(n_in), f f n_C)
+        W2 = W_rot.reshape(-1, W.shape[-2])  # (f f n_C, n_C_prev): a small copy
+        return (cols @ W2).reshape(dZ.shape[0], *self.input_shape)
 
 
 class Conv1D(ConvND):

@@ -359,11 +359,20 @@ def test_empty_dataset(capsys, data, tmp_path):
         (["--init", "ones"], ["--init", "ones"]),
         (["--activation", "swish"], ["activation", "swish"]),
         (["--l2", "-1"], ["--l2"]),
+        (["--seed", "-1"], ["--seed"]),
+        (["--dev-fraction", "1.5"], ["dev_fraction"]),
+        (["--print-every", "0"], ["--print-every"]),
+        (["--rng", "global"], ["--rng", "global"]),
     ],
 )
 def test_nonsensical_flag_values(capsys, data, tmp_path, flags, words):
     assert_bad_input(capsys, ["train", "--data", data / "tiny.npz", "--out", tmp_path, *flags],
                      *words)
+
+
+def test_gradcheck_bad_flags(capsys, binary_model):
+    assert_bad_input(capsys, ["gradcheck", "--examples", "0"], "--examples")
+    assert_bad_input(capsys, ["gradcheck", binary_model], "--data")
 
 
 def test_usage_errors(capsys, binary_model):

@@ -328,7 +328,8 @@ def info(model_dir: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("model_dir", required=False)
 @click.option("--data", help="Data for a saved model (a few examples are used).")
-@click.option("--examples", default=8, show_default=True, help="Examples to check on.")
+@click.option("--examples", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Examples to check on.")
 @click.option("--threshold", default=1e-7, show_default=True)
 @click.option("--seed", default=0, show_default=True)
 def gradcheck(model_dir: str | None, data: str | None, examples: int, threshold: float,

@@ -119,6 +119,9 @@ def normalize_config(config: dict[str, Any]) -> dict[str, Any]:
             raise GlassnetError(f"--keep-prob must be in (0, 1], got {k}")
     if cfg["print_every"] < 1:
         raise GlassnetError(f"--print-every must be >= 1, got {cfg['print_every']}")
+    seed = cfg["seed"]
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise GlassnetError(f"--seed must be a non-negative integer, got {seed!r}")
     if cfg["rng"] not in ("numpy", "course"):
         raise GlassnetError(f"--rng must be 'numpy' or 'course', got {cfg['rng']!r}")
     if cfg["dtype"] is None:

@@ -1,0 +1,182 @@
+"""The training loop: mini-batches, callbacks, checkpoints and resume, divergence."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.cli import main
+from glassnet.errors import TrainingDiverged
+from glassnet.training import Callback, Checkpoint, EarlyStopping, Trainer, fit
+
+
+def _blobs(m=240, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, m)
+    centers = np.array([[2.0, 0.0], [-2.0, 1.0], [0.0, -2.0]])
+    X = (centers[y] + rng.normal(0, 0.8, (m, 2))).T
+    return X.astype(np.float32), y
+
+
+def _model(seed=0, keep_prob=None):
+    return gn.deep_network([2, 16, 8, 3], init="he", seed=seed, keep_prob=keep_prob)
+
+
+def test_minibatch_epoch_cost_is_example_weighted_mean():
+    X, y = _blobs(m=50)
+    model = _model()
+    costs = []
+    original = model.train_step
+
+    def spy(Xb, Yb):
+        c = original(Xb, Yb)
+        costs.append((c, Xb.shape[1]))
+        return c
+
+    model.train_step = spy
+    hist = fit(model, X, y, optimizer="gd", learning_rate=0.1, epochs=1, batch_size=16,
+               progress=False)
+    sizes = [n for _, n in costs]
+    assert sizes == [16, 16, 16, 2]  # the last partial batch is kept
+    expected = sum(c * n for c, n in costs) / 50
+    assert hist.costs[0] == pytest.approx(expected)
+
+
+def test_shuffle_is_seeded_and_differs_between_epochs():
+    X, y = _blobs(m=64)
+
+    def run(seed):
+        model = _model()
+        original = model.train_step
+        firsts = []
+
+        def spy(Xb, Yb):
+            firsts.append(np.asarray(Xb).copy())
+            return original(Xb, Yb)
+
+        model.train_step = spy
+        fit(model, X, y, learning_rate=0.1, epochs=2, batch_size=16, progress=False, seed=seed)
+        return firsts
+
+    a, b, c = run(1), run(1), run(2)
+    assert len(a) == 8  # 4 mini-batches per epoch
+    assert all(np.array_equal(p, q) for p, q in zip(a, b, strict=True))  # same seed, same order
+    assert not np.array_equal(a[0], c[0])  # another seed, another order
+    assert not np.array_equal(a[0], a[4])  # reshuffled each epoch
+    # every example is seen exactly once per epoch
+    epoch0 = np.concatenate(a[:4], axis=1)
+    assert sorted(map(tuple, epoch0.T)) == sorted(map(tuple, X.T))
+
+
+def test_resumed_run_equals_uninterrupted(tmp_path):
+    X, y = _blobs()
+    kwargs = dict(optimizer="adam", learning_rate=0.01, batch_size=32, seed=7, progress=False,
+                  schedule={"name": "inverse_time", "decay_rate": 0.5})
+
+    full = _model(keep_prob=0.8)
+    Trainer(full, epochs=10, **kwargs).fit(X, y)
+
+    # "killed" after 4 epochs: train 4 epochs with a checkpoint, then resume in a new process
+    first = _model(keep_prob=0.8)
+    Trainer(first, epochs=4, callbacks=[Checkpoint(tmp_path / "ckpt", every=2)], **kwargs).fit(X, y)
+    resumed = _model(keep_prob=0.8)
+    trainer = Trainer(resumed, epochs=10, **kwargs)
+    trainer.load_checkpoint(tmp_path / "ckpt")
+    assert trainer.start_epoch == 4
+    hist = trainer.fit(X, y)
+    for k, v in full.parameters.items():
+        np.testing.assert_array_equal(v, resumed.parameters[k], err_msg=k)
+    assert len(hist.epochs) == 10
+
+
+def test_early_stopping_restores_best_weights():
+    X, y = _blobs(m=200)
+    rng = np.random.default_rng(3)
+    y_dev = rng.integers(0, 3, 60)  # noise labels: the dev cost soon gets worse
+    X_dev = rng.normal(0, 1, (2, 60)).astype(np.float32)
+    model = _model()
+    stop = EarlyStopping("dev_cost", patience=3)
+    snapshots = {}
+
+    class Snap(Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            snapshots[epoch] = {k: v.copy() for k, v in trainer.model.parameters.items()}
+
+    hist = fit(model, X, y, X_dev, y_dev, optimizer="adam", learning_rate=0.05, epochs=300,
+               batch_size=50, callbacks=[stop, Snap()], progress=False)
+    assert hist.stopped_early
+    assert hist.best_epoch == stop.best_epoch
+    best = snapshots[stop.best_epoch]
+    for k, v in model.parameters.items():
+        np.testing.assert_array_equal(v, best[k])
+    dev_costs = dict(zip(*hist.series("dev_cost"), strict=True))
+    assert dev_costs[stop.best_epoch] == pytest.approx(min(dev_costs.values()))
+
+
+def test_divergence_names_the_layer():
+    X, y = _blobs()
+    model = _model()
+    model.parameters["W2"][0, 0] = np.inf
+    with pytest.raises(TrainingDiverged, match="W2"):
+        fit(model, X, y, learning_rate=0.1, epochs=2, progress=False)
+
+
+def test_huge_learning_rate_diverges_with_clear_message():
+    X, y = _blobs()
+    X = X * 1e6
+    model = gn.deep_network([2, 16, 1], hidden_activation="relu", seed=0, task="regression")
+    with pytest.raises(TrainingDiverged, match="not finite"):
+        fit(model, X, y.astype(np.float32), learning_rate=10.0, epochs=50, progress=False)
+
+
+def test_clipping_bounds_the_update():
+    X, y = _blobs()
+    model = _model()
+    before = {k: v.copy() for k, v in model.parameters.items()}
+    fit(model, X * 100, y, optimizer="gd", learning_rate=1.0, epochs=1, clip_value=1e-3,
+        progress=False)
+    for k, v in model.parameters.items():
+        assert np.abs(v - before[k]).max() <= 1e-3 + 1e-7
+
+
+def test_history_and_learning_curve(tmp_path):
+    from glassnet.plots import learning_curve
+
+    X, y = _blobs()
+    hist = fit(_model(), X, y, X[:, :50], y[:50], optimizer="adam", learning_rate=0.01,
+               epochs=5, batch_size=64, progress=False, record_every=1)
+    assert sorted(hist.costs) == [0, 1, 2, 3, 4]
+    assert hist.costs[4] < hist.costs[0]
+    assert len(hist.series("dev_accuracy")[0]) == 5
+    path = learning_curve(hist, tmp_path / "curve.png")
+    assert path.stat().st_size > 1000
+
+
+def test_cli_resume_matches_uninterrupted(tmp_path):
+    X, y = _blobs(m=300)
+    data = tmp_path / "blobs.npz"
+    np.savez(data, x=X.T, y=y)
+    common = ["--data", str(data), "--hidden", "8", "--optimizer", "adam", "--learning-rate",
+              "0.01", "--batch-size", "32", "--seed", "3", "--no-progress", "--json"]
+    assert main(["train", *common, "--iterations", "6", "--out", str(tmp_path / "full")]) == 0
+    # a run with checkpoints every 2 epochs, whose last checkpoint we roll back to epoch 4
+    out = tmp_path / "killed"
+    assert main(["train", *common, "--iterations", "4", "--checkpoint-every", "2",
+                 "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    run["config"]["epochs"] = 6  # as if the run had been asked for 6 and killed after 4
+    (out / "run.json").write_text(json.dumps(run))
+    assert main(["train", "--resume", str(out), "--json", "--no-progress"]) == 0
+    a = np.load(tmp_path / "full" / "parameters.npz")
+    b = np.load(out / "parameters.npz")
+    for k in a.files:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path, capsys):
+    assert main(["train", "--resume", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nothing to resume" in err[0]

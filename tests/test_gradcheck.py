@@ -57,6 +57,11 @@ MODELS = {
     "l2-regularized": ([4, 5, 3], {"hidden_activation": "tanh", "regularization": {"l2": 0.7}},
                        "multiclass"),
     "logistic-regression": ([6, 1], {"init": "random", "init_scale": 0.5}, "binary"),
+    # non-canonical pairs: backward goes through the output activation's own derivative
+    "softmax-output-l2-loss": ([4, 5, 3], {"hidden_activation": "tanh", "loss": "l2"},
+                               "multiclass"),
+    "sigmoid-output-l2-loss": ([4, 5, 2], {"hidden_activation": "tanh", "task": "multilabel",
+                                           "loss": "l2"}, "multilabel"),
 }
 
 

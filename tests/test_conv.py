@@ -344,3 +344,21 @@ def test_edge_figure_is_written(tmp_path):
     img[8:24, 8:24] = 255
     path = edge_figure(tmp_path / "edges.png", image=img)
     assert path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("filters,c_prev,padding", [(3, 4, "same"), (4, 4, 1), (2, 5, "valid"),
+                                                    (6, 3, "same")])
+def test_both_input_gradient_paths_agree(filters, c_prev, padding):
+    """Stride 1: the full convolution with the turned filter == GEMM + col2im."""
+    X = RNG.standard_normal((2, 6, 7, c_prev))
+    layer = built(Conv2D(filters, 3, 1, padding), X)
+    Z = layer.forward(X, training=True)
+    dZ = RNG.standard_normal(Z.shape)
+    full = layer._input_grad_by_full_convolution(dZ)
+    dcols = dZ.reshape(-1, filters) @ layer.params["W"].reshape(-1, filters).T
+    pad_shape = (2, *(n + a + b for n, (a, b) in zip(X.shape[1:3], layer.pads, strict=True)),
+                 c_prev)
+    scattered = col2im(dcols, pad_shape, (3, 3), (1, 1), Z.shape[1:3])
+    from glassnet.layers.conv import crop
+
+    np.testing.assert_allclose(full, crop(scattered, layer.pads), rtol=1e-12, atol=1e-12)

@@ -425,3 +425,17 @@ def test_example_space_parses():
     from glassnet.experiment import normalize_config
 
     normalize_config(cfg)  # a valid training configuration
+
+
+@pytest.mark.slow
+def test_unknown_metric_stops_the_search_with_the_available_ones():
+    with pytest.raises(GlassnetError, match="dev_acuracy.*available: .*dev_accuracy"):
+        run_search(tiny_space(metric="dev_acuracy", trials=2), workers=1)
+
+
+@pytest.mark.slow
+def test_a_round_of_failed_trials_is_an_error(tmp_path):
+    space = tiny_space(trials=2)
+    space["fixed"]["data"] = str(tmp_path / "missing.npz")
+    with pytest.raises(GlassnetError, match="every trial of round 1 failed"):
+        run_search(space, workers=1)

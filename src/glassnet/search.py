@@ -652,7 +652,8 @@ def run_trial(task: Mapping[str, Any]) -> dict[str, Any]:
     (the full training configuration, seed included), optional ``blas_threads``
     (default 1: parallel trials must not oversubscribe the cores with BLAS
     threads).  The record adds ``metrics`` (scalars), ``seconds``, ``pid``,
-    ``host`` and ``error`` (None, or the message of a failed run).
+    ``cpu_seconds``, ``host``, ``started_at``/``finished_at`` (wall-clock
+    times) and ``error`` (None, or the message of a failed run).
     """
     from threadpoolctl import threadpool_limits
 
@@ -661,7 +662,7 @@ def run_trial(task: Mapping[str, Any]) -> dict[str, Any]:
     record = {k: task[k] for k in ("trial", "round", "params", "config")}
     record.update(metrics={}, error=None, pid=os.getpid(), host=socket.gethostname(),
                   started_at=time.time())
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     threads = task.get("blas_threads", 1)
     try:
         with threadpool_limits(limits=threads):
@@ -671,11 +672,77 @@ def run_trial(task: Mapping[str, Any]) -> dict[str, Any]:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         record["error"] = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     record["seconds"] = time.perf_counter() - started
+    record["cpu_seconds"] = time.process_time() - cpu_started
     record["finished_at"] = time.time()
     return record
 
 
 # -- parallel engines ----------------------------------------------------------------------
+
+class Engine:
+    """Where trials run: joblib's loky process pool, or a Dask cluster.
+
+    The same :func:`run_trial` runs in both; a context manager so that a
+    cluster is connected (or a local one started) once for all rounds::
+
+        with Engine(workers=4) as engine:
+            for record in engine.map(tasks): ...
+
+    ``workers``: local processes (None = all cores; for ``cluster="local"``
+    the Dask workers to start).  ``cluster``: a Dask scheduler address
+    (``tcp://host:8786``) or ``"local"``.
+    """
+
+    def __init__(self, workers: int | None = None, cluster: str | None = None) -> None:
+        self.cluster = cluster
+        self.workers = workers or os.cpu_count() or 1
+        self.client: Any = None
+        self._local: Any = None
+
+    @property
+    def name(self) -> str:
+        return f"dask {self.cluster}" if self.cluster else "joblib/loky"
+
+    def __enter__(self) -> Engine:
+        if self.cluster:
+            self.client, self._local = _dask_client(str(self.cluster), self.workers)
+            try:
+                self.client.wait_for_workers(1, timeout=60)
+            except TimeoutError:
+                self.close()
+                raise GlassnetError(f"the Dask cluster at {self.cluster} has no workers") from None
+            self.workers = len(self.client.scheduler_info().get("workers", {})) or 1
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+
+    def map(self, tasks: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Records of :func:`run_trial` on ``tasks``, in the order they finish."""
+        if not tasks:
+            return
+        if self.cluster:
+            from dask.distributed import as_completed
+
+            futures = self.client.map(run_trial, [dict(t) for t in tasks], pure=False)
+            for future in as_completed(futures):
+                yield future.result()
+            return
+        import joblib
+
+        n_jobs = min(self.workers, len(tasks))
+        parallel = joblib.Parallel(n_jobs=n_jobs, backend="loky",
+                                   return_as="generator_unordered")
+        yield from parallel(joblib.delayed(run_trial)(dict(t)) for t in tasks)
+
 
 def _dask_client(cluster: str, workers: int | None) -> tuple[Any, Any]:
     """(client, local cluster or None) for a scheduler address or ``"local"``."""
@@ -686,44 +753,24 @@ def _dask_client(cluster: str, workers: int | None) -> tuple[Any, Any]:
             "--cluster needs Dask's distributed scheduler, which is not installed: "
             "pip install 'glassnet[distributed]'"
         ) from None
-    if str(cluster).lower() == "local":
+    if cluster.lower() == "local":
         local = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                              processes=True, dashboard_address=None)
         return Client(local), local
     try:
-        return Client(str(cluster), timeout=30), None
+        return Client(cluster, timeout=30), None
     except (OSError, TimeoutError) as exc:
         raise GlassnetError(f"cannot reach the Dask scheduler at {cluster}: {exc}") from None
 
 
 def execute(tasks: Sequence[Mapping[str, Any]], workers: int | None = None,
             cluster: str | None = None) -> Iterator[dict[str, Any]]:
-    """Run :func:`run_trial` on every task; yield records as trials finish.
-
-    Local: joblib's loky process pool with ``workers`` processes (None = all
-    cores).  ``cluster``: a Dask scheduler address (``tcp://host:8786``), or
-    ``"local"`` for a Dask cluster on this machine.
-    """
+    """Run :func:`run_trial` on every task (see :class:`Engine`); yield records as
+    trials finish."""
     if not tasks:
         return
-    if cluster:
-        client, local = _dask_client(cluster, workers)
-        try:
-            from dask.distributed import as_completed
-
-            futures = client.map(run_trial, list(tasks), pure=False)
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            client.close()
-            if local is not None:
-                local.close()
-        return
-    import joblib
-
-    n_jobs = min(workers or os.cpu_count() or 1, len(tasks))
-    parallel = joblib.Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
-    yield from parallel(joblib.delayed(run_trial)(dict(t)) for t in tasks)
+    with Engine(workers, cluster) as engine:
+        yield from engine.map(tasks)
 
 
 # -- the search ----------------------------------------------------------------------------
@@ -828,9 +875,6 @@ def run_search(
     if cluster is not None:
         overrides["cluster"] = cluster
     space = replace(space, fixed=_absolute_paths(space.fixed), **overrides)
-    n_workers = space.workers or os.cpu_count() or 1
-    engine = f"dask {space.cluster}" if space.cluster else "joblib/loky"
-
     root = numpy.random.SeedSequence(space.seed)
     rng = numpy.random.default_rng(root.spawn(1)[0])
     seeds = _trial_seeds(space.seed, space.trials * space.rounds)
@@ -846,44 +890,48 @@ def run_search(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=space.trials * space.rounds, desc="search", unit="trial", leave=False)
+    engine = Engine(space.workers, space.cluster)
     try:
-        for rnd in range(space.rounds):
-            if rnd > 0:
-                current = current.zoom([r for r in records if r["round"] == rnd - 1])
-            spaces.append(current)
-            tasks = []
-            for i, params in enumerate(current.sample_params(rng, space.trials)):
-                number = rnd * space.trials + i
-                config = current.make_config(params)
-                if not pinned_seed:
-                    config["seed"] = seeds[number]
-                _validate_config(config)
-                tasks.append({"trial": number, "round": rnd, "params": params, "config": config,
-                              "blas_threads": blas_threads})
-            for record in execute(tasks, workers=n_workers, cluster=space.cluster):
-                records.append(_score(space, record))
-                if bar is not None:
-                    bar.update(1)
-                    best = space.rank(records)[0]
-                    if best.get("error") is None:
-                        bar.set_postfix({space.metric: f"{best['metric']:.4g}"})
+        with engine:
+            for rnd in range(space.rounds):
+                if rnd > 0:  # coarse to fine: zoom around the best trials so far
+                    current = current.zoom(records)
+                spaces.append(current)
+                tasks = []
+                for i, params in enumerate(current.sample_params(rng, space.trials)):
+                    number = rnd * space.trials + i
+                    config = current.make_config(params)
+                    if not pinned_seed:
+                        config["seed"] = seeds[number]
+                    _validate_config(config)
+                    tasks.append({"trial": number, "round": rnd, "params": params,
+                                  "config": config, "blas_threads": blas_threads})
+                for record in engine.map(tasks):
+                    records.append(_score(space, record))
+                    if record["error"] is None and space.metric not in record["metrics"]:
+                        raise GlassnetError(
+                            f"the trials do not report the metric {space.metric!r}; "
+                            f"available: {', '.join(sorted(record['metrics']))}")
+                    if bar is not None:
+                        bar.update(1)
+                        best = space.rank(records)[0]
+                        if best.get("error") is None:
+                            bar.set_postfix({space.metric: f"{best['metric']:.4g}"})
+                    if out_dir is not None:
+                        _write_tables(out_dir, space, spaces, space.rank(records),
+                                      engine.workers, engine.name, time.perf_counter() - started)
+                this_round = [r for r in records if r["round"] == rnd]
+                if all(r["error"] is not None for r in this_round):
+                    raise GlassnetError(f"every trial of round {rnd + 1} failed; the first: "
+                                        f"{this_round[0]['error']}")
                 if out_dir is not None:
-                    _write_tables(out_dir, space, spaces, space.rank(records), n_workers, engine,
-                                  time.perf_counter() - started)
-            if out_dir is not None:
-                search_plot(space.rank(records), spaces, out_dir / PLOT_NAME)
+                    search_plot(space.rank(records), spaces, out_dir / PLOT_NAME)
     finally:
         if bar is not None:
             bar.close()
 
     ranked = space.rank(records)
-    if all(r.get("error") is not None for r in ranked):
-        raise GlassnetError(f"every trial failed; the first: {ranked[0]['error']}")
-    if all(not math.isfinite(r["metric"]) for r in ranked):
-        available = sorted(ranked[0]["metrics"]) if ranked[0]["metrics"] else []
-        raise GlassnetError(f"no trial reported the metric {space.metric!r}; available: "
-                            f"{', '.join(available)}")
-    result = SearchResult(ranked, space, spaces, n_workers, engine,
+    result = SearchResult(ranked, space, spaces, engine.workers, engine.name,
                           time.perf_counter() - started, out_dir)
     if out_dir is not None:
         result.paths = save_search(result, out_dir)
@@ -967,8 +1015,7 @@ def save_search(result: SearchResult, out: str | os.PathLike) -> dict[str, Path]
                + ("" if best["feasible"] else f"; violates {', '.join(best['violations'])}")
                + f"\ntrain it: glassnet train --config {out / BEST_NAME}")
     atomic_write_text(out / BEST_NAME, to_toml(best["config"], comment))
-    last = result.spaces[-1]
-    next_space = last.zoom([r for r in ranked if r["round"] == len(result.spaces) - 1])
+    next_space = result.spaces[-1].zoom(ranked)
     atomic_write_text(out / NEXT_SPACE_NAME, next_space.to_toml(
         f"the next, finer space around the best trials of {out / CSV_NAME}\n"
         f"glassnet search --space {out / NEXT_SPACE_NAME}"))

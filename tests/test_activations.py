@@ -32,7 +32,8 @@ def _points(name: str, rng: np.random.Generator) -> np.ndarray:
 
 
 def test_every_activation_is_registered():
-    assert set(ACTIVATIONS) == set(ELEMENTWISE) | {"softmax"}
+    # the course's seven (other modules may register more, e.g. MobileNet's relu6)
+    assert set(ELEMENTWISE) | {"softmax"} <= set(ACTIVATIONS)
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)

@@ -220,10 +220,15 @@ def build_model(cfg: dict[str, Any], input_shape: tuple[int, ...], task: str, n_
 
     regularization = {"l2": cfg["l2"], "l1": cfg["l1"]}
     if cfg["model"]:
-        from .zoo import build_named
+        from .models import Sequential, _output_for
+        from .zoo import get_layers
 
-        model = build_named(cfg["model"], input_shape, n_out, task=task,
-                            regularization=regularization, **(cfg["model_options"] or {}))
+        try:
+            layers = get_layers(cfg["model"], input_shape, n_out, **(cfg["model_options"] or {}))
+        except TypeError as exc:
+            raise GlassnetError(f"--model {cfg['model']}: {exc}") from None
+        _, loss = _output_for(n_out, task)
+        model = Sequential(layers, loss=loss, regularization=regularization, name=cfg["model"])
         model.build(input_shape, seed=cfg["seed"], rng=cfg["rng"], dtype=cfg["dtype"])
         return model
     return deep_network(

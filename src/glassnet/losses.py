@@ -157,6 +157,10 @@ def get_loss(spec: str | dict | Loss) -> Loss:
     """A loss from its name (``"logistic"``, ``"l2"``...), config dict or instance."""
     if isinstance(spec, Loss):
         return spec
+    if "multitask_bce" not in LOSSES:  # lives in its own module (Course 3, multi-task)
+        from .multitask import MultiTaskBinaryCrossEntropy
+
+        LOSSES.setdefault("multitask_bce", MultiTaskBinaryCrossEntropy)
     name = spec["name"] if isinstance(spec, dict) else spec
     key = _ALIASES.get(str(name).lower(), str(name).lower())
     if key not in LOSSES:

@@ -232,7 +232,9 @@ class Sequential:
     def backward(self, AL: Any, Y: Any) -> Any:
         """Fill every layer's grads from the output A[L] and labels Y; return dX (or None)."""
         if self._canonical_output():
-            dZ = AL - Y  # sigmoid/softmax with cross-entropy
+            # sigmoid/softmax with cross-entropy: dZ = A - Y (a loss may mask it)
+            delta = getattr(self.loss, "output_delta", None)
+            dZ = delta(AL, Y) if delta is not None else AL - Y
             last = self.layers[-1]
             if hasattr(last, "backward_from_dZ"):
                 dA = last.backward_from_dZ(dZ)
@@ -305,7 +307,7 @@ class Sequential:
         act = self.output_activation
         if act == "softmax":
             return "multiclass"
-        if act == "sigmoid" and self.loss.name == "binary_crossentropy":
+        if act == "sigmoid" and self.loss.name in ("binary_crossentropy", "multitask_bce"):
             return "binary" if self.n_outputs == 1 else "multilabel"
         return "regression"
 
@@ -348,7 +350,8 @@ class Sequential:
             raise LabelError("labels: the label set is empty")
         if not numpy.issubdtype(y.dtype, numpy.number) and y.dtype != bool:
             raise LabelError(f"labels: expected numbers, got dtype {y.dtype}")
-        if not numpy.isfinite(y.astype(numpy.float64)).all():
+        missing_ok = bool(getattr(self.loss, "allows_missing", False))
+        if not missing_ok and not numpy.isfinite(y.astype(numpy.float64)).all():
             raise LabelError("labels: contain NaN or inf")
         n = self.n_outputs
         if task == "multiclass":
@@ -370,6 +373,8 @@ class Sequential:
             if Y.ndim != 2 or Y.shape[0] != n:
                 raise LabelError(f"labels: expected shape ({n}, m), got {y.shape}")
             bad = ~numpy.isin(Y, (0, 1))
+            if missing_ok:  # "?" entries: NaN or -1, left out of the loss
+                bad &= ~(numpy.isnan(Y.astype(numpy.float64)) | (Y == -1))
             if bad.any():
                 raise LabelError(
                     f"labels: a sigmoid output with the logistic loss takes 0/1 labels, "

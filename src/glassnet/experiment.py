@@ -219,6 +219,12 @@ def build_model(cfg: dict[str, Any], input_shape: tuple[int, ...], task: str, n_
     from .models import deep_network
 
     regularization = {"l2": cfg["l2"], "l1": cfg["l1"]}
+    out_act = cfg["output_activation"]
+    if out_act and task != "regression" and out_act not in ("sigmoid", "softmax"):
+        raise GlassnetError(
+            f"--output-activation {out_act}: {task} labels need a sigmoid or softmax output "
+            "(use --task regression for a real-valued output)"
+        )
     if cfg["model"]:
         from .models import Sequential, _output_for
         from .zoo import get_layers

@@ -378,7 +378,7 @@ class Sequential:
             if bad.any():
                 raise LabelError(
                     f"labels: a sigmoid output with the logistic loss takes 0/1 labels, "
-                    f"got {Y[bad].flat[0]!r}"
+                    f"got {Y[bad].flat[0].item()!r}"
                 )
             return xp.asarray(Y, dtype=self.dtype)
         Y = y.reshape(1, -1) if y.ndim == 1 else y

@@ -662,6 +662,8 @@ def run_trial(task: Mapping[str, Any]) -> dict[str, Any]:
     record = {k: task[k] for k in ("trial", "round", "params", "config")}
     record.update(metrics={}, error=None, pid=os.getpid(), host=socket.gethostname(),
                   started_at=time.time())
+    from . import data, models, training  # noqa: F401 - imported before the clock starts
+
     started, cpu_started = time.perf_counter(), time.process_time()
     threads = task.get("blas_threads", 1)
     try:
@@ -1073,7 +1075,9 @@ def search_figure(ranked: Sequence[Mapping[str, Any]], spaces: Sequence[SearchSp
                        s=220, color="crimson", zorder=5, label="best")
         if p.axis_scale in ("log", "one_minus_log"):
             ax.set_xscale("log")
-            ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            decades = abs(numpy.subtract(*p.u_bounds))
+            subs = (1.0,) if decades > 2.5 else (1.0, 3.0) if decades > 1.2 else (1.0, 2.0, 5.0)
+            ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=subs))
             ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
             if p.axis_scale == "one_minus_log":

@@ -657,13 +657,12 @@ def run_trial(task: Mapping[str, Any]) -> dict[str, Any]:
     """
     from threadpoolctl import threadpool_limits
 
+    from . import data, models, training  # noqa: F401 - imported before the clock starts
     from .experiment import run_training
 
     record = {k: task[k] for k in ("trial", "round", "params", "config")}
     record.update(metrics={}, error=None, pid=os.getpid(), host=socket.gethostname(),
                   started_at=time.time())
-    from . import data, models, training  # noqa: F401 - imported before the clock starts
-
     started, cpu_started = time.perf_counter(), time.process_time()
     threads = task.get("blas_threads", 1)
     try:

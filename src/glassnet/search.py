@@ -660,6 +660,8 @@ def run_trial(task: Mapping[str, Any]) -> dict[str, Any]:
     from . import data, models, training  # noqa: F401 - imported before the clock starts
     from .experiment import run_training
 
+    if task["config"].get("data") is None:  # the default digits come from scikit-learn
+        import sklearn.datasets  # noqa: F401
     record = {k: task[k] for k in ("trial", "round", "params", "config")}
     record.update(metrics={}, error=None, pid=os.getpid(), host=socket.gethostname(),
                   started_at=time.time())

@@ -372,6 +372,11 @@ def gradcheck(model_dir: str | None, data: str | None, examples: int, threshold:
         sys.exit(1)
 
 
+from .search_cli import search  # noqa: E402  (a command of its own module)
+
+cli.add_command(search)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the command; bad input -> one line on stderr, exit 2."""
     try:

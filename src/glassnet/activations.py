@@ -17,9 +17,16 @@ class Activation:
     """Base class: ``forward(Z) -> A`` and ``derivative(Z, A) -> g'(Z)``."""
 
     name = "activation"
+    #: True when ``backward`` needs only A (or only the sign of Z, which A shares), so a
+    #: layer may compute A over Z's memory with :meth:`forward_inplace` and cache A as Z.
+    inplace_ok: bool = False
 
     def forward(self, Z: Any) -> Any:
         raise NotImplementedError
+
+    def forward_inplace(self, Z: Any) -> Any:
+        """A = g(Z), written over ``Z`` where the activation can (else a new array)."""
+        return self.forward(Z)
 
     def derivative(self, Z: Any, A: Any) -> Any:
         """g'(Z), element-wise. ``A = g(Z)`` is passed so it need not be recomputed."""
@@ -60,9 +67,13 @@ class Tanh(Activation):
     """tanh(z) = (e^z - e^-z) / (e^z + e^-z);  tanh'(z) = 1 - a^2."""
 
     name = "tanh"
+    inplace_ok = True
 
     def forward(self, Z: Any) -> Any:
         return get_xp().tanh(Z)
+
+    def forward_inplace(self, Z: Any) -> Any:
+        return get_xp().tanh(Z, out=Z)
 
     def derivative(self, Z: Any, A: Any) -> Any:
         return 1.0 - A * A
@@ -72,15 +83,20 @@ class ReLU(Activation):
     """relu(z) = max(0, z);  relu'(z) = 1 if z > 0 else 0."""
 
     name = "relu"
+    inplace_ok = True  # Z > 0 exactly where A = max(0, Z) > 0
 
     def forward(self, Z: Any) -> Any:
         return get_xp().maximum(Z, 0)
+
+    def forward_inplace(self, Z: Any) -> Any:
+        return get_xp().maximum(Z, 0, out=Z)
 
     def derivative(self, Z: Any, A: Any) -> Any:
         return (Z > 0).astype(Z.dtype)
 
     def backward(self, dA: Any, Z: Any, A: Any) -> Any:
-        return get_xp().where(Z > 0, dA, 0).astype(dA.dtype, copy=False)
+        # dZ = dA * g'(Z): dA where Z > 0, else 0 (one multiply by the 0/1 mask)
+        return get_xp().multiply(dA, Z > 0, dtype=dA.dtype)
 
 
 class LeakyReLU(Activation):
@@ -126,6 +142,7 @@ class Linear(Activation):
     """g(z) = z;  g'(z) = 1 (regression outputs)."""
 
     name = "linear"
+    inplace_ok = True
 
     def forward(self, Z: Any) -> Any:
         return Z
@@ -145,11 +162,20 @@ class Softmax(Activation):
     """
 
     name = "softmax"
+    inplace_ok = True  # backward uses A only
 
     def forward(self, Z: Any) -> Any:
         xp = get_xp()
         E = xp.exp(Z - Z.max(axis=0, keepdims=True))
-        return E / E.sum(axis=0, keepdims=True)
+        E /= E.sum(axis=0, keepdims=True)
+        return E
+
+    def forward_inplace(self, Z: Any) -> Any:
+        xp = get_xp()
+        Z -= Z.max(axis=0, keepdims=True)  # z - max_j z_j (stable)
+        E = xp.exp(Z, out=Z)
+        E /= E.sum(axis=0, keepdims=True)
+        return E
 
     def derivative(self, Z: Any, A: Any) -> Any:
         """The diagonal of the Jacobian, a (1 - a); ``backward`` uses the full one."""
@@ -162,7 +188,12 @@ class Softmax(Activation):
 ACTIVATIONS: dict[str, type[Activation]] = {
     cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Linear, Softmax)
 }
-_ALIASES = {"leakyrelu": "leaky_relu", "leaky-relu": "leaky_relu", "identity": "linear", "none": "linear"}
+_ALIASES = {
+    "leakyrelu": "leaky_relu",
+    "leaky-relu": "leaky_relu",
+    "identity": "linear",
+    "none": "linear",
+}
 
 
 def get_activation(spec: str | dict | Activation | None) -> Activation:

@@ -79,16 +79,24 @@ class Dense(Layer):
         return f"Dense({self.units}, {self.activation.name})"
 
     def forward(self, A_prev: Any, training: bool = False) -> Any:
-        if A_prev.ndim != 2 or A_prev.shape[0] != self.params["W"].shape[1]:
+        W = self.params["W"]
+        if A_prev.ndim != 2 or A_prev.shape[0] != W.shape[1]:
             raise ShapeError(
-                f"{self.describe()}: expected input of shape ({self.params['W'].shape[1]}, m), "
+                f"{self.describe()}: expected input of shape ({W.shape[1]}, m), "
                 f"got {tuple(A_prev.shape)}"
             )
-        Z = self.params["W"] @ A_prev
+        Z = W @ A_prev  # Z[l] = W[l] A[l-1] + b[l]    (n[l], m)
         if self.use_bias:
             Z += self.params["b"]
-        A = self.activation.forward(Z)
-        self.cache = (A_prev, Z, A)
+        act = self.activation
+        if act.inplace_ok:
+            # A[l] = g(Z[l]) computed over Z's memory: g's backward needs only A (ReLU: the
+            # sign of Z, which A shares), so the cache holds A in Z's place.
+            A = act.forward_inplace(Z)
+            self.cache = (A_prev, A, A)
+        else:
+            A = act.forward(Z)
+            self.cache = (A_prev, Z, A)
         return A
 
     def backward(self, dA: Any) -> Any:
@@ -101,14 +109,11 @@ class Dense(Layer):
         A_prev, _, _ = self.cache
         m = A_prev.shape[1]
         W = self.params["W"]
+        dA_prev = W.T @ dZ if self.propagate_input_grad else None  # dA[l-1] = W[l]^T dZ[l]
         if self.trainable:
-            dW = dZ @ A_prev.T
-            dW *= 1.0 / m
-            self.grads["dW"] = dW
+            # the 1/m goes on dZ (n[l], m), smaller than dW (n[l], n[l-1])
+            dZ_m = dZ * (1.0 / m)
+            self.grads["dW"] = dZ_m @ A_prev.T  # dW[l] = 1/m dZ[l] A[l-1]^T
             if self.use_bias:
-                db = dZ.sum(axis=1, keepdims=True)
-                db *= 1.0 / m
-                self.grads["db"] = db
-        if not self.propagate_input_grad:
-            return None
-        return W.T @ dZ
+                self.grads["db"] = dZ_m.sum(axis=1, keepdims=True)  # db = 1/m sum(dZ[l])
+        return dA_prev

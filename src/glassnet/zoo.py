@@ -265,13 +265,15 @@ def small_convnet(
     input_shape: Sequence[int] = (64, 64, 3),
     classes: int = 6,
     width: float = 1.0,
+    init: str = "he",
 ) -> list[Layer]:
     """The course's TensorFlow SIGNS model: CONV 4x4x8 same -> ReLU -> MAXPOOL 8 s8 same ->
-    CONV 2x2x16 same -> ReLU -> MAXPOOL 4 s4 same -> FLATTEN -> FC softmax."""
+    CONV 2x2x16 same -> ReLU -> MAXPOOL 4 s4 same -> FLATTEN -> FC softmax.  (The course
+    drew the filters with Xavier/Glorot: ``init="glorot"``.)"""
     return [
-        Conv2D(_scaled(8, width), 4, 1, "same", activation="relu"),
+        Conv2D(_scaled(8, width), 4, 1, "same", activation="relu", init=init),
         MaxPool2D(8, 8, "same"),
-        Conv2D(_scaled(16, width), 2, 1, "same", activation="relu"),
+        Conv2D(_scaled(16, width), 2, 1, "same", activation="relu", init=init),
         MaxPool2D(4, 4, "same"),
         Flatten(),
         _output_layer(classes),

@@ -164,22 +164,22 @@ def contact_sheet(
     plt = _pyplot()
     k, H, W, _ = images.shape
     columns = max(1, min(columns, k))
-    band, gap = max(3, int(round(0.55 * H))), max(1, W // 16)
+    band, gap = max(3, int(round(0.42 * H))), max(1, W // 16)
     sheet = _mosaic(images, columns, band, gap)
     tile_in = 1.5  # inches per tile
     fig_w = columns * tile_in
     fig_h = fig_w * sheet.shape[0] / sheet.shape[1]
-    fig = plt.figure(figsize=(fig_w, fig_h + (0.4 if heading else 0.0)))
-    ax = fig.add_axes((0, 0, 1, fig_h / (fig_h + (0.4 if heading else 0.0))))
+    fig = plt.figure(figsize=(fig_w, fig_h))
+    ax = fig.add_axes((0, 0, 1, 1))
     ax.imshow(sheet, interpolation="nearest")
     ax.set_axis_off()
     cell_h, cell_w = band + H + gap, W + gap
     for i, title in enumerate(titles):
         r, c = divmod(i, columns)
         ax.text(c * cell_w + W / 2, r * cell_h + band - 0.5, title, ha="center", va="bottom",
-                fontsize=6.5, linespacing=1.1, family="monospace")
+                fontsize=8, linespacing=1.1, family="monospace")
     if heading:
-        fig.suptitle(heading, fontsize=10, y=1.0, va="top")
+        ax.set_title(heading, fontsize=10, pad=4)
     return save_figure(fig, path, dpi=100)
 
 
@@ -469,7 +469,7 @@ def load_split(model_dir: str | Path, data: str | None, split: str) -> tuple[Any
                             "leave out --data to use the run's sets")
     else:
         ds = load_dataset(data, split)
-    return ds, f"{data} ({split})"
+    return ds, f"the {split} set ({ds.source or data})"
 
 
 def analyze(

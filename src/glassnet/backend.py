@@ -29,7 +29,9 @@ def use(name: str) -> types.ModuleType:
 
             cupy.cuda.runtime.getDeviceCount()
         except Exception as exc:  # pragma: no cover - depends on the machine
-            raise RuntimeError(f"device 'gpu' requested but CuPy or a GPU is not available: {exc}")
+            raise RuntimeError(
+                f"device 'gpu' requested but CuPy or a GPU is not available: {exc}"
+            ) from None
         _xp = cupy
     else:
         raise ValueError(f"unknown backend {name!r}: expected 'numpy' or 'cupy'")

@@ -63,28 +63,63 @@ def cli() -> None:
 
 TRAIN_OPTIONS = {
     # flag name -> config key
-    "data": "data", "test_data": "test_data", "model": "model", "hidden": "hidden",
-    "activation": "activation", "output_activation": "output_activation", "task": "task",
-    "init": "init", "init_scale": "init_scale", "optimizer": "optimizer",
-    "learning_rate": "learning_rate", "beta": "beta", "beta1": "beta1", "beta2": "beta2",
-    "epsilon": "epsilon", "decay": "decay", "decay_rate": "decay_rate",
-    "decay_interval": "decay_interval", "iterations": "epochs", "batch_size": "batch_size",
-    "l2": "l2", "l1": "l1", "keep_prob": "keep_prob", "batchnorm": "batchnorm",
-    "dev_fraction": "dev_fraction", "train_dev": "train_dev_fraction",
-    "human_error": "human_error", "early_stopping": "early_stopping",
-    "checkpoint_every": "checkpoint_every", "clip_value": "clip_value", "clip_norm": "clip_norm",
-    "augment": "augment", "preprocess": "preprocess", "seed": "seed", "rng": "rng",
-    "dtype": "dtype", "print_every": "print_every",
+    "data": "data",
+    "test_data": "test_data",
+    "model": "model",
+    "hidden": "hidden",
+    "activation": "activation",
+    "output_activation": "output_activation",
+    "task": "task",
+    "init": "init",
+    "init_scale": "init_scale",
+    "optimizer": "optimizer",
+    "learning_rate": "learning_rate",
+    "beta": "beta",
+    "beta1": "beta1",
+    "beta2": "beta2",
+    "epsilon": "epsilon",
+    "decay": "decay",
+    "decay_rate": "decay_rate",
+    "decay_interval": "decay_interval",
+    "iterations": "epochs",
+    "batch_size": "batch_size",
+    "l2": "l2",
+    "l1": "l1",
+    "keep_prob": "keep_prob",
+    "batchnorm": "batchnorm",
+    "dev_fraction": "dev_fraction",
+    "train_dev": "train_dev_fraction",
+    "human_error": "human_error",
+    "early_stopping": "early_stopping",
+    "checkpoint_every": "checkpoint_every",
+    "clip_value": "clip_value",
+    "clip_norm": "clip_norm",
+    "augment": "augment",
+    "preprocess": "preprocess",
+    "seed": "seed",
+    "rng": "rng",
+    "dtype": "dtype",
+    "print_every": "print_every",
 }
 
 
 @cli.command()
-@click.option("--data", type=str, help="Training data: .h5, .npz, .csv, .mat, MNIST IDX or an image folder "
-              "(default: scikit-learn's digits).")
-@click.option("--test-data", type=str, help="Test data (default: the file's test part, or 20% held out).")
+@click.option(
+    "--data",
+    type=str,
+    help="Training data: .h5, .npz, .csv, .mat, MNIST IDX or an image folder "
+    "(default: scikit-learn's digits).",
+)
+@click.option(
+    "--test-data", type=str, help="Test data (default: the file's test part, or 20% held out)."
+)
 @click.option("--model", type=str, help="A zoo architecture (e.g. small_convnet, small_resnet).")
-@click.option("--hidden", type=str, help="Hidden layer sizes, e.g. 20,7,5; empty = logistic regression.")
-@click.option("--activation", type=str, help="Hidden activation: relu, tanh, sigmoid, leaky_relu, ...")
+@click.option(
+    "--hidden", type=str, help="Hidden layer sizes, e.g. 20,7,5; empty = logistic regression."
+)
+@click.option(
+    "--activation", type=str, help="Hidden activation: relu, tanh, sigmoid, leaky_relu, ..."
+)
 @click.option("--output-activation", type=str, help="Output activation (default from the labels).")
 @click.option("--task", type=click.Choice(["binary", "multiclass", "multilabel", "regression"]))
 @click.option("--init", type=click.Choice(["zeros", "random", "he", "xavier", "glorot"]))
@@ -95,11 +130,18 @@ TRAIN_OPTIONS = {
 @click.option("--beta1", type=float, help="Adam's beta1.")
 @click.option("--beta2", type=float, help="Adam's / RMSProp's beta2.")
 @click.option("--epsilon", type=float)
-@click.option("--decay", type=str, help="Learning-rate decay: inverse_time, exponential, inverse_sqrt, step.")
+@click.option(
+    "--decay", type=str, help="Learning-rate decay: inverse_time, exponential, inverse_sqrt, step."
+)
 @click.option("--decay-rate", type=float)
 @click.option("--decay-interval", type=int, help="Apply the decay every N epochs (staircase).")
-@click.option("--iterations", "--epochs", "iterations", type=int,
-              help="Iterations of batch GD / epochs of mini-batch GD (2500).")
+@click.option(
+    "--iterations",
+    "--epochs",
+    "iterations",
+    type=int,
+    help="Iterations of batch GD / epochs of mini-batch GD (2500).",
+)
 @click.option("--batch-size", type=int, help="Mini-batch size (default: the whole set).")
 @click.option("--l2", type=float, help="L2 regularization lambda.")
 @click.option("--l1", type=float, help="L1 regularization lambda.")
@@ -108,25 +150,41 @@ TRAIN_OPTIONS = {
 @click.option("--dev-fraction", type=float, help="Share of the training set held out as dev set.")
 @click.option("--train-dev", type=float, help="Share held out as a train-dev set (data mismatch).")
 @click.option("--human-error", type=float, help="Human-level error, the Bayes-error proxy.")
-@click.option("--early-stopping", type=int, help="Patience (evaluations) of early stopping on dev cost.")
+@click.option(
+    "--early-stopping", type=int, help="Patience (evaluations) of early stopping on dev cost."
+)
 @click.option("--checkpoint-every", type=int, help="Checkpoint every N epochs (for --resume).")
 @click.option("--clip-value", type=float)
 @click.option("--clip-norm", type=float)
-@click.option("--augment", type=str, help='Image augmentation as JSON, e.g. {"flip": true, "crop": 4}.')
-@click.option("--preprocess", type=click.Choice(["auto", "none", "scale", "standardize",
-                                                 "scale+standardize"]))
+@click.option(
+    "--augment", type=str, help='Image augmentation as JSON, e.g. {"flip": true, "crop": 4}.'
+)
+@click.option(
+    "--preprocess", type=click.Choice(["auto", "none", "scale", "standardize", "scale+standardize"])
+)
 @click.option("--seed", type=int, help="Seed for initialization, shuffling and dropout (1).")
-@click.option("--rng", type=click.Choice(["numpy", "course"]),
-              help="'course' draws the initial weights as the course's notebooks do.")
+@click.option(
+    "--rng",
+    type=click.Choice(["numpy", "course"]),
+    help="'course' draws the initial weights as the course's notebooks do.",
+)
 @click.option("--dtype", type=click.Choice(["float32", "float64"]))
 @click.option("--print-every", type=int, help="Record the cost every N iterations (100).")
 @click.option("--config", "config_file", type=str, help="A TOML/YAML/JSON file of these settings.")
 @click.option("--out", type=str, default="runs/train", show_default=True, help="Output folder.")
 @click.option("--resume", type=str, help="Continue the killed run saved in this folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-def train(config_file: str | None, out: str, resume: str | None, as_json: bool,
-          progress: bool | None, **flags: Any) -> None:
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
+)
+def train(
+    config_file: str | None,
+    out: str,
+    resume: str | None,
+    as_json: bool,
+    progress: bool | None,
+    **flags: Any,
+) -> None:
     """Train a network, evaluate it, save it with its learning curve and metrics.
 
     With no arguments: a deep network on scikit-learn's handwritten digits.
@@ -144,13 +202,19 @@ def train(config_file: str | None, out: str, resume: str | None, as_json: bool,
         for flag, value in flags.items():
             if value is not None:
                 config[TRAIN_OPTIONS[flag]] = value
-        if "hidden" in config and isinstance(config["hidden"], str) and not config["hidden"].strip():
+        if (
+            "hidden" in config
+            and isinstance(config["hidden"], str)
+            and not config["hidden"].strip()
+        ):
             config["hidden"] = []
         if "augment" in config and isinstance(config["augment"], str):
             try:
                 config["augment"] = json.loads(config["augment"])
             except json.JSONDecodeError:
-                _fail(f"--augment: expected JSON such as {{\"flip\": true}}, got {config['augment']!r}")
+                _fail(
+                    f'--augment: expected JSON such as {{"flip": true}}, got {config["augment"]!r}'
+                )
         if config.get("model") is None and "data" not in config and "hidden" not in config:
             # the main job: a deep network on the bundled digits, trained with Adam
             config.setdefault("optimizer", "adam")
@@ -181,11 +245,14 @@ def train(config_file: str | None, out: str, resume: str | None, as_json: bool,
             click.echo(f"{name} cost: {m[name]['cost']:.6f}")
     if "diagnosis" in m:
         click.echo(m["diagnosis"].get("text", ""))
-    click.echo(f"trained in {m['train_seconds']:.1f} s; saved to {out}/ "
-               "(architecture.json, parameters.npz, metrics.json, learning_curve.png)")
+    click.echo(
+        f"trained in {m['train_seconds']:.1f} s; saved to {out}/ "
+        "(architecture.json, parameters.npz, metrics.json, learning_curve.png)"
+    )
 
 
 # -- evaluate / predict / info ------------------------------------------------------------
+
 
 def _load(directory: str) -> tuple[Any, Any]:
     from .persistence import load_model
@@ -194,13 +261,17 @@ def _load(directory: str) -> tuple[Any, Any]:
     model = load_model(directory)
     pipe = InputPipeline.of(model)
     if pipe is None:
-        _fail(f"{directory}: the model has no input pipeline metadata (save it with glassnet train)")
+        _fail(
+            f"{directory}: the model has no input pipeline metadata (save it with glassnet train)"
+        )
     return model, pipe
 
 
 @cli.command()
 @click.argument("model_dir")
-@click.option("--data", required=True, help="Dataset file to evaluate on (its test part if it has one).")
+@click.option(
+    "--data", required=True, help="Dataset file to evaluate on (its test part if it has one)."
+)
 @click.option("--split", default=None, help="train or test (default: test if the file has one).")
 @click.option("--json", "as_json", is_flag=True)
 def evaluate(model_dir: str, data: str, split: str | None, as_json: bool) -> None:
@@ -299,7 +370,8 @@ def predict(model_dir: str, inputs: tuple[str, ...], as_json: bool) -> None:
         return
     for r in rows:
         if "class" in r:
-            click.echo(f"{r['input']}: {r['label']} (class {r['class']}, probability {r['probability']:.3f})")
+            prob = r["probability"]
+            click.echo(f"{r['input']}: {r['label']} (class {r['class']}, probability {prob:.3f})")
         else:
             click.echo(f"{r['input']}: {r['output']}")
 
@@ -314,9 +386,16 @@ def info(model_dir: str, as_json: bool) -> None:
     model, _ = _load(model_dir)
     if as_json:
         arch = read_architecture(model_dir)
-        click.echo(json.dumps({"architecture": arch["model"], "n_parameters": model.n_parameters,
-                               "parameters": {k: list(v.shape) for k, v in model.parameters.items()},
-                               "metadata": model.metadata}))
+        click.echo(
+            json.dumps(
+                {
+                    "architecture": arch["model"],
+                    "n_parameters": model.n_parameters,
+                    "parameters": {k: list(v.shape) for k, v in model.parameters.items()},
+                    "metadata": model.metadata,
+                }
+            )
+        )
         return
     click.echo(f"{model_dir}: {model.task} model, input {model.input_shape}")
     click.echo(model.summary())
@@ -328,12 +407,18 @@ def info(model_dir: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("model_dir", required=False)
 @click.option("--data", help="Data for a saved model (a few examples are used).")
-@click.option("--examples", default=8, show_default=True, type=click.IntRange(min=1),
-              help="Examples to check on.")
+@click.option(
+    "--examples",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Examples to check on.",
+)
 @click.option("--threshold", default=1e-7, show_default=True)
 @click.option("--seed", default=0, show_default=True)
-def gradcheck(model_dir: str | None, data: str | None, examples: int, threshold: float,
-              seed: int) -> None:
+def gradcheck(
+    model_dir: str | None, data: str | None, examples: int, threshold: float, seed: int
+) -> None:
     """Gradient checking: backward pass vs two-sided differences (exit 0 only if it passes).
 
     Without MODEL_DIR: a small 4-5-3-1 network (ReLU/tanh, sigmoid) on random data.
@@ -342,8 +427,8 @@ def gradcheck(model_dir: str | None, data: str | None, examples: int, threshold:
 
     rng = numpy.random.default_rng(seed)
     if model_dir is None:
-        from .models import Sequential
         from .layers import Dense
+        from .models import Sequential
 
         model = Sequential([Dense(5, "relu"), Dense(3, "tanh"), Dense(1, "sigmoid")])
         model.build(4, seed=seed, dtype="float64")
@@ -365,8 +450,14 @@ def gradcheck(model_dir: str | None, data: str | None, examples: int, threshold:
         X = pipe.transform(ds.x[idx], data)
         Y = model.prepare_labels(ds.y[idx])
         label = model_dir
-    result = gradient_check(model, X, Y, threshold=threshold,
-                            max_per_array=None if model.n_parameters <= 5000 else 50, seed=seed)
+    result = gradient_check(
+        model,
+        X,
+        Y,
+        threshold=threshold,
+        max_per_array=None if model.n_parameters <= 5000 else 50,
+        seed=seed,
+    )
     click.echo(f"{label}:\n{result}")
     if not result.passed:
         sys.exit(1)

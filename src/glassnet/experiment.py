@@ -96,7 +96,9 @@ def normalize_config(config: dict[str, Any]) -> dict[str, Any]:
         try:
             hidden = [int(h) for h in hidden.replace(" ", "").split(",") if h]
         except ValueError:
-            raise GlassnetError(f"--hidden: expected sizes like 20,7,5, got {cfg['hidden']!r}") from None
+            raise GlassnetError(
+                f"--hidden: expected sizes like 20,7,5, got {cfg['hidden']!r}"
+            ) from None
     if isinstance(hidden, int):
         hidden = [hidden]
     if any(int(h) < 1 for h in hidden):
@@ -106,7 +108,9 @@ def normalize_config(config: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(lr, int | float) or not numpy.isfinite(lr) or lr <= 0:
         raise GlassnetError(f"--learning-rate must be a positive number, got {lr}")
     if not isinstance(cfg["epochs"], int) or cfg["epochs"] < 1:
-        raise GlassnetError(f"--iterations/--epochs must be a positive integer, got {cfg['epochs']}")
+        raise GlassnetError(
+            f"--iterations/--epochs must be a positive integer, got {cfg['epochs']}"
+        )
     if cfg["batch_size"] is not None and int(cfg["batch_size"]) < 1:
         raise GlassnetError(f"--batch-size must be a positive integer, got {cfg['batch_size']}")
     for key in ("l2", "l1"):
@@ -145,7 +149,9 @@ class Splits:
     notes: list[str] = field(default_factory=list)
 
 
-def _take(x: numpy.ndarray, y: numpy.ndarray, idx: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+def _take(
+    x: numpy.ndarray, y: numpy.ndarray, idx: numpy.ndarray
+) -> tuple[numpy.ndarray, numpy.ndarray]:
     return x[idx], y[idx]
 
 
@@ -169,7 +175,9 @@ def load_splits(cfg: dict[str, Any]) -> Splits:
         if n_test > 0:
             test_xy = _take(x, y, order[:n_test])
             x, y = _take(x, y, order[n_test:])
-            notes.append(f"no test set given: held out {n_test} examples ({cfg['test_fraction']:.0%})")
+            notes.append(
+                f"no test set given: held out {n_test} examples ({cfg['test_fraction']:.0%})"
+            )
         else:
             test_xy = None
     else:
@@ -197,8 +205,11 @@ def infer_task(y: numpy.ndarray, classes: list[str] | None, task: str | None) ->
     y = numpy.asarray(y)
     if y.size == 0:
         raise LabelError("labels: the label set is empty")
-    if task == "regression" or (task is None and numpy.issubdtype(y.dtype, numpy.floating)
-                                and not numpy.array_equal(y, numpy.round(y))):
+    if task == "regression" or (
+        task is None
+        and numpy.issubdtype(y.dtype, numpy.floating)
+        and not numpy.array_equal(y, numpy.round(y))
+    ):
         return "regression", 1 if y.ndim == 1 else y.shape[1]
     if y.ndim == 2:
         if task in (None, "multilabel"):
@@ -210,9 +221,7 @@ def infer_task(y: numpy.ndarray, classes: list[str] | None, task: str | None) ->
         task = "binary" if n_classes <= 2 else "multiclass"
     if task == "binary":
         if n_classes > 2 and int(y.max()) > 1:
-            raise LabelError(
-                f"labels: a binary model takes labels 0 and 1, got a {int(y.max())}"
-            )
+            raise LabelError(f"labels: a binary model takes labels 0 and 1, got a {int(y.max())}")
         return "binary", 1
     return task, n_classes
 
@@ -305,8 +314,9 @@ def _errors_of(model: Any, pipe: InputPipeline, xy: tuple | None, task: str, wha
         result["accuracy"] = out["accuracy"]
     if task in ("binary", "multiclass"):
         pred = numpy.asarray(model.predict(X)).reshape(-1)
-        report = classification_report(numpy.asarray(xy[1]).reshape(-1), pred,
-                                       n_classes=max(2, model.n_outputs))
+        report = classification_report(
+            numpy.asarray(xy[1]).reshape(-1), pred, n_classes=max(2, model.n_outputs)
+        )
         result.update({k: report[k] for k in ("macro_f1", "weighted_f1", "confusion_matrix")})
         if "f1" in report:
             result.update(precision=report["precision"], recall=report["recall"], f1=report["f1"])
@@ -355,8 +365,11 @@ def run_training(
     if cfg["augment"]:
         from .data import Augmenter
 
-        augment = Augmenter(cfg["augment"]) if isinstance(cfg["augment"], dict) else Augmenter(
-            json.loads(cfg["augment"]) if isinstance(cfg["augment"], str) else None)
+        augment = (
+            Augmenter(cfg["augment"])
+            if isinstance(cfg["augment"], dict)
+            else Augmenter(json.loads(cfg["augment"]) if isinstance(cfg["augment"], str) else None)
+        )
     trainer = Trainer(
         model,
         optimizer=make_optimizer(cfg),
@@ -381,8 +394,12 @@ def run_training(
     history = trainer.fit(X, splits.train[1], *(dev or (None, None)))
 
     metrics: dict[str, Any] = {"task": task, "n_parameters": model.n_parameters}
-    for name, xy in (("train", splits.train), ("train_dev", splits.train_dev),
-                     ("dev", splits.dev), ("test", splits.test)):
+    for name, xy in (
+        ("train", splits.train),
+        ("train_dev", splits.train_dev),
+        ("dev", splits.dev),
+        ("test", splits.test),
+    ):
         res = _errors_of(model, pipe, xy, task, f"{name} data")
         if res:
             metrics[name] = res
@@ -403,7 +420,9 @@ def run_training(
             metrics["diagnosis"] = diagnose(
                 human_error=float(cfg["human_error"]),
                 train_error=1 - metrics["train_accuracy"],
-                train_dev_error=(1 - metrics["train_dev_accuracy"]) if "train_dev_accuracy" in metrics else None,
+                train_dev_error=(1 - metrics["train_dev_accuracy"])
+                if "train_dev_accuracy" in metrics
+                else None,
                 dev_error=(1 - metrics["dev_accuracy"]) if "dev_accuracy" in metrics else None,
                 test_error=(1 - metrics["test_accuracy"]) if "test_accuracy" in metrics else None,
             ).to_dict()

@@ -144,7 +144,9 @@ def _compare(
         per[name] = relative_difference(a, approx)
         all_a.append(a)
         all_n.append(approx)
-    total = relative_difference(numpy.concatenate(all_a), numpy.concatenate(all_n)) if all_a else 0.0
+    total = (
+        relative_difference(numpy.concatenate(all_a), numpy.concatenate(all_n)) if all_a else 0.0
+    )
     worst = max(per, key=per.get) if per else ""
     return GradCheckResult(total, per, worst, int(sum(len(x) for x in all_a)), threshold)
 

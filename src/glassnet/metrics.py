@@ -50,7 +50,9 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> 
     return numpy.bincount(t * k + p, minlength=k * k).reshape(k, k)
 
 
-def _per_class(cm: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+def _per_class(
+    cm: numpy.ndarray,
+) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]:
     tp = numpy.diag(cm).astype(numpy.float64)
     predicted = cm.sum(axis=0).astype(numpy.float64)
     actual = cm.sum(axis=1).astype(numpy.float64)
@@ -74,27 +76,44 @@ def _score(kind: int, y_true: Any, y_pred: Any, average: str, positive: int, n_c
     t, p = _pair(y_true, y_pred)
     if average == "micro":
         return accuracy(t, p)
-    cm = confusion_matrix(t, p, n_classes or max(2, int(max(t.max(initial=0), p.max(initial=0))) + 1))
+    cm = confusion_matrix(
+        t, p, n_classes or max(2, int(max(t.max(initial=0), p.max(initial=0))) + 1)
+    )
     per = _per_class(cm)
     if average == "binary":
         return float(per[kind][positive])
     return _average(per[kind], per[3], average)
 
 
-def precision(y_true: Any, y_pred: Any, average: str = "binary", positive: int = 1,
-              n_classes: int | None = None) -> float:
+def precision(
+    y_true: Any,
+    y_pred: Any,
+    average: str = "binary",
+    positive: int = 1,
+    n_classes: int | None = None,
+) -> float:
     """TP / (TP + FP) of the ``positive`` class, or averaged over classes."""
     return _score(0, y_true, y_pred, average, positive, n_classes)
 
 
-def recall(y_true: Any, y_pred: Any, average: str = "binary", positive: int = 1,
-           n_classes: int | None = None) -> float:
+def recall(
+    y_true: Any,
+    y_pred: Any,
+    average: str = "binary",
+    positive: int = 1,
+    n_classes: int | None = None,
+) -> float:
     """TP / (TP + FN) of the ``positive`` class, or averaged over classes."""
     return _score(1, y_true, y_pred, average, positive, n_classes)
 
 
-def f1_score(y_true: Any, y_pred: Any, average: str = "binary", positive: int = 1,
-             n_classes: int | None = None) -> float:
+def f1_score(
+    y_true: Any,
+    y_pred: Any,
+    average: str = "binary",
+    positive: int = 1,
+    n_classes: int | None = None,
+) -> float:
     """2 P R / (P + R) of the ``positive`` class, or averaged over classes."""
     return _score(2, y_true, y_pred, average, positive, n_classes)
 
@@ -106,8 +125,9 @@ def f1_from(precision_value: float, recall_value: float) -> float:
     return 2 * precision_value * recall_value / (precision_value + recall_value)
 
 
-def classification_report(y_true: Any, y_pred: Any, n_classes: int | None = None,
-                          classes: list[str] | None = None) -> dict:
+def classification_report(
+    y_true: Any, y_pred: Any, n_classes: int | None = None, classes: list[str] | None = None
+) -> dict:
     """Accuracy, per-class precision/recall/F1/support, macro and weighted F1, confusion matrix."""
     t, p = _pair(y_true, y_pred)
     k = n_classes or (len(classes) if classes else None)

@@ -38,6 +38,7 @@ PARAMETERS_FILE = "parameters.npz"
 
 # -- atomic writes ------------------------------------------------------------------------
 
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
     path = Path(path)
@@ -60,7 +61,9 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+    atomic_write_text(
+        path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n"
+    )
 
 
 def _json_default(obj: Any) -> Any:
@@ -90,7 +93,9 @@ def atomic_save_npz(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
         raise
 
 
-def load_npz_safely(path: str | os.PathLike, what: str = "parameter file") -> dict[str, numpy.ndarray]:
+def load_npz_safely(
+    path: str | os.PathLike, what: str = "parameter file"
+) -> dict[str, numpy.ndarray]:
     """Every array of an ``.npz`` file, refusing pickles and damaged files with a clear error."""
     path = Path(path)
     if not path.is_file():
@@ -113,6 +118,7 @@ def load_npz_safely(path: str | os.PathLike, what: str = "parameter file") -> di
 
 
 # -- models ---------------------------------------------------------------------------------
+
 
 def save_model(model: Any, directory: str | os.PathLike) -> Path:
     """Write ``model`` to ``directory`` (architecture.json + parameters.npz), atomically."""
@@ -173,7 +179,9 @@ def load_model(directory: str | os.PathLike) -> Any:
     try:
         model = Sequential.from_config(config)
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{directory / ARCHITECTURE_FILE}: invalid architecture ({exc})") from None
+        raise ModelFileError(
+            f"{directory / ARCHITECTURE_FILE}: invalid architecture ({exc})"
+        ) from None
     arrays = load_npz_safely(directory / PARAMETERS_FILE)
     path = directory / PARAMETERS_FILE
     expected = dict(model.parameters)

@@ -21,9 +21,21 @@ from .models import (
     logistic_regression,
     shallow_network,
 )
+from .multitask import MultiTaskBinaryCrossEntropy, multitask_network
 from .persistence import load_model, save_model
+from .strategy import diagnose, select_model, single_number_metric
+from .training import evaluate, fit
+from .transfer import transfer
 
 __all__ = [
+    "MultiTaskBinaryCrossEntropy",
+    "diagnose",
+    "evaluate",
+    "fit",
+    "multitask_network",
+    "select_model",
+    "single_number_metric",
+    "transfer",
     "GlassnetError",
     "LabelError",
     "ModelFileError",

@@ -463,9 +463,12 @@ def gradcheck(
         sys.exit(1)
 
 
-from .search_cli import search  # noqa: E402  (a command of its own module)
+# commands that live in modules of their own
+from .search_cli import search  # noqa: E402
+from .strategy_cli import diagnose_command, errors, select  # noqa: E402
 
-cli.add_command(search)
+for _command in (search, errors, diagnose_command, select):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> int:

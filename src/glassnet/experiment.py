@@ -128,6 +128,9 @@ def normalize_config(config: dict[str, Any]) -> dict[str, Any]:
     seed = cfg["seed"]
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise GlassnetError(f"--seed must be a non-negative integer, got {seed!r}")
+    he = cfg["human_error"]
+    if he is not None and not (isinstance(he, int | float) and 0 <= he < 1):
+        raise GlassnetError(f"--human-error is a fraction in [0, 1) (0.05 for 5%), got {he}")
     if cfg["rng"] not in ("numpy", "course"):
         raise GlassnetError(f"--rng must be 'numpy' or 'course', got {cfg['rng']!r}")
     if cfg["dtype"] is None:

@@ -115,8 +115,8 @@ class Sequential:
         """Name every parameter ``pname + l`` (the notes' W1, b1, gamma2 ...)."""
         self._keys, self._state_keys = [], []
         l = 0
-        for i, layer in enumerate(self.layers):
-            layer.propagate_input_grad = i > 0
+        self._set_propagation()
+        for layer in self.layers:
             if layer.owns_index and layer.params:
                 l += 1
             index = max(l, 1)
@@ -194,6 +194,14 @@ class Sequential:
             layer.trainable = i >= n_layers
             if not layer.trainable:
                 layer.grads.clear()
+        self._set_propagation()
+
+    def _set_propagation(self) -> None:
+        """dA_prev is computed only where a trainable layer lies below (never for the input)."""
+        below_trainable = False
+        for layer in self.layers:
+            layer.propagate_input_grad = below_trainable
+            below_trainable = below_trainable or (layer.trainable and bool(layer.params))
 
     # -- the forward and backward passes --------------------------------------------
     @property

@@ -202,6 +202,10 @@ def accuracy_of(model: Any, A: Any, Y: Any) -> float | None:
     """Fraction right for classifiers (None for regression)."""
     task = model.task
     xp = get_xp()
+    if getattr(model.loss, "allows_missing", False):
+        from .multitask import masked_accuracy
+
+        return masked_accuracy(A, Y)
     if task == "multiclass":
         return float((A.argmax(axis=0) == Y.argmax(axis=0)).mean())
     if task in ("binary", "multilabel"):

@@ -45,7 +45,7 @@ RUNS = [
     ("gd + decay", "gd", 0.1, True, 94.3),
     ("momentum + decay", "momentum", 0.1, True, 95.3),
     ("adam + decay", "adam", 0.01, True, 94.0),
-    ("gd + decay, lr 0.0007", "gd", 0.0007, True, None),
+    ("gd + decay, small rate", "gd", 0.0007, True, None),
 ]
 
 

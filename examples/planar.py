@@ -12,6 +12,9 @@ Published: n_h = 4 with 10,000 iterations: "Accuracy: 90%" (the notebook prints 
 90.5 / 91.25 / 90.0 / 90.25% (a later notebook printed 90.5% for 20 units); logistic
 regression: 47%.
 
+The 20- and 50-unit figures sit on a knife edge: a relative change of 1e-15 in X (or the
+BLAS thread count) moves them between 90.0/90.5% and 90.25/90.75%; sizes 1-5 never move.
+
 Writes one decision-boundary PNG per hidden size, a grid of all of them, and the
 logistic-regression boundary.
 

@@ -178,3 +178,21 @@ def test_relative_difference_and_check_function():
     assert check_function(np.sin, np.cos, x) < 1e-8
     assert check_function(np.sin, lambda z: 1.1 * np.cos(z), x) == pytest.approx(0.1 / 2.1,
                                                                                  rel=1e-6)
+
+
+def test_gradient_check_in_training_mode_covers_batchnorm_statistics():
+    """training=True differentiates through the mini-batch mean and variance, and
+    leaves the running averages as they were."""
+    import glassnet as gn
+
+    model = gn.deep_network([5, 6, 4, 3], batchnorm=True, dtype="float64", seed=0)
+    rng = np.random.default_rng(0)
+    for p in model.parameters.values():
+        p += rng.normal(0, 0.1, p.shape)
+    X = rng.normal(size=(5, 16))
+    Y = model.prepare_labels(rng.integers(0, 3, 16))
+    before = {k: v.copy() for k, v in model.state.items()}
+    result = gn.gradient_check(model, X, Y, training=True)
+    assert result.difference < 1e-7
+    for k, v in model.state.items():
+        np.testing.assert_array_equal(v, before[k])

@@ -53,6 +53,20 @@ def _read_config_file(path: str) -> dict[str, Any]:
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 
+def _parse_model_options(items: tuple[str, ...]) -> dict[str, Any]:
+    """``("width=2", "init=glorot")`` -> ``{"width": 2, "init": "glorot"}`` (JSON values)."""
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            _fail(f"--model-option: expected KEY=VALUE, got {item!r}")
+        try:
+            options[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key.strip()] = raw
+    return options
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="glassnet")
 def cli() -> None:
@@ -63,6 +77,7 @@ def cli() -> None:
 
 TRAIN_OPTIONS = {
     # flag name -> config key
+    "model_option": "model_options",
     "data": "data",
     "test_data": "test_data",
     "model": "model",
@@ -200,7 +215,10 @@ def train(
     else:
         config = _read_config_file(config_file) if config_file else {}
         for flag, value in flags.items():
-            if value is not None:
+            if flag == "model_option":
+                if value:
+                    config["model_options"] = _parse_model_options(value)
+            elif value is not None:
                 config[TRAIN_OPTIONS[flag]] = value
         if (
             "hidden" in config

@@ -159,13 +159,17 @@ def gradient_check(
     threshold: float = GREAT,
     max_per_array: int | None = None,
     seed: int = 0,
+    training: bool = False,
 ) -> GradCheckResult:
     """Check ``model``'s backward pass on (X, Y) against two-sided differences of its cost.
 
     The model must be in float64 (``model.astype("float64")``).  Dropout must
     be off (the notes: check without dropout, then switch it on); the forward
     passes here run with ``training=False`` for exactly that reason, while
-    L2 regularization stays in the cost.
+    L2 regularization stays in the cost.  ``training=True`` checks the
+    training-mode pass instead (batch norm's mini-batch statistics); the
+    model's non-trained state (running averages) is restored afterwards, and
+    dropout layers then need fixed masks (``Dropout.set_mask``).
     """
     params = model.parameters
     for name, p in params.items():
@@ -178,16 +182,21 @@ def gradient_check(
     X = xp.asarray(X, dtype=xp.float64)
     Y = xp.asarray(Y, dtype=xp.float64)
 
-    AL = model.forward(X, training=False)
+    saved_state = {k: v.copy() for k, v in getattr(model, "state", {}).items()}
+    AL = model.forward(X, training=training)
     model.backward(AL, Y)
     grads = model.grads
     analytic = {name: grads["d" + name].copy() for name in params if "d" + name in grads}
     checked = {name: params[name] for name in analytic}
 
     def cost() -> float:
-        return float(model.compute_cost(model.forward(X, training=False), Y))
+        return float(model.compute_cost(model.forward(X, training=training), Y))
 
-    numeric = numerical_gradients(cost, checked, epsilon, max_per_array, seed)
+    try:
+        numeric = numerical_gradients(cost, checked, epsilon, max_per_array, seed)
+    finally:
+        if saved_state:
+            model.set_parameters(saved_state, strict=False)
     return _compare(analytic, numeric, threshold)
 
 

@@ -43,8 +43,10 @@ def _parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", nargs="*", default=None,
                    help="run only workloads whose name contains one of these words")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-RSS measurement")
+    p.add_argument("--markdown", default=None,
+                   help="also write the tables and the machine as Markdown to this file")
     # internal: one peak-RSS measurement in a fresh process
-    p.add_argument("--_memory-child", nargs=2, metavar=("IMPL", "WORKLOAD"),
+    p.add_argument("--_memory-child", nargs=3, metavar=("IMPL", "WORKLOAD", "N"),
                    help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -190,8 +192,8 @@ def summarize(samples: list[float], work: float | None = None) -> dict[str, Any]
     return out
 
 
-def interleaved(contenders: dict[str, Callable[[], None]], repeats: int, warmup: int,
-                sync: Callable[[], None], warm: dict[str, Callable[[], None]] | None = None
+def interleaved(contenders: dict[str, Callable[[], Any]], repeats: int, warmup: int,
+                sync: Callable[[], None], warm: dict[str, Callable[[], Any]] | None = None
                 ) -> dict[str, list[float]]:
     """Run each contender ``warmup`` times (or its ``warm`` function), then time
     ``repeats`` rounds, one run of every contender per round."""
@@ -205,9 +207,11 @@ def interleaved(contenders: dict[str, Callable[[], None]], repeats: int, warmup:
         for name, fn in contenders.items():
             sync()
             t0 = time.perf_counter()
-            fn()
+            timed = fn()
             sync()
-            times[name].append(time.perf_counter() - t0)
+            elapsed = time.perf_counter() - t0
+            # a self-timed sampler (see per_call) returns its own seconds per call
+            times[name].append(timed if isinstance(timed, float) else elapsed)
     return times
 
 
@@ -559,50 +563,66 @@ def bench_conv(device: Device, torch: Any, repeats: int, steps: int) -> list[dic
 # peak memory: one training epoch in a fresh process
 # --------------------------------------------------------------------------------------
 def _rss_peak_mib() -> float:
+    """This process's peak resident set size, MiB.
+
+    /proc/self/status's VmHWM belongs to the process's own address space; getrusage's
+    ru_maxrss (the fallback) carries the parent's peak across fork and exec on Linux.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def memory_child(impl: str, workload: str) -> None:
+def memory_child(impl: str, workload: str, n: str) -> None:
     """Peak RSS of one epoch, above the peak after imports and data (printed as JSON)."""
     dims = MLPS[workload]
+    n_train = int(n)
     if impl == "torch":
         torch = _import_torch()
         if torch is None:
             print(json.dumps({"skipped": "torch not installed"}))
             return
-    X_rows, y = make_data()
+    if impl == "glassnet_c_order":  # X made C-ordered (n_x, m): fit keeps an examples-first copy
+        rng = np.random.default_rng(SEED)
+        X = rng.standard_normal((N_FEATURES, n_train), dtype=np.float32)
+        y = rng.integers(0, N_CLASSES, n_train)
+        base = _rss_peak_mib()
+        glassnet_epoch(glassnet_mlp(dims), X, y)()
+        peak = _rss_peak_mib()
+        print(json.dumps({"baseline_mib": base, "peak_mib": peak, "extra_mib": peak - base}))
+        return
+    X_rows, y = make_data(n_train)
     base = _rss_peak_mib()
     if impl == "glassnet":
         model = glassnet_mlp(dims)
         glassnet_epoch(model, X_rows.T, y)()
-    elif impl == "glassnet_c_order":  # X given C-ordered (n_x, m): fit keeps a row copy
-        X = np.ascontiguousarray(X_rows.T)
-        del X_rows
-        base = _rss_peak_mib()
-        model = glassnet_mlp(dims)
-        glassnet_epoch(model, X, y)()
     else:
         net = torch_mlp(torch, dims)
         opt, _ = torch_adam(torch, net, "fused")
-        torch_epoch(torch, net, opt, torch.from_numpy(X_rows), torch.from_numpy(y), N_TRAIN)()
+        torch_epoch(torch, net, opt, torch.from_numpy(X_rows), torch.from_numpy(y), n_train)()
     peak = _rss_peak_mib()
     print(json.dumps({"baseline_mib": base, "peak_mib": peak, "extra_mib": peak - base}))
 
 
-def bench_memory(torch: Any) -> list[dict[str, Any]]:
+def bench_memory(torch: Any, n: int) -> list[dict[str, Any]]:
     out = []
     impls = ["glassnet", "glassnet_c_order"] + (["torch"] if torch is not None else [])
     for workload in ("mlp_small", "mlp_large"):
         results = {}
         for impl in impls:
             cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(ARGS.threads),
-                   "--_memory-child", impl, workload]
+                   "--_memory-child", impl, workload, str(n)]
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             try:
                 results[impl] = json.loads(proc.stdout.strip().splitlines()[-1])
             except (IndexError, json.JSONDecodeError):
                 results[impl] = {"error": (proc.stderr or proc.stdout)[-500:]}
-        out.append({"workload": f"{workload}_peak_rss", "kind": "memory", "samples": N_TRAIN,
+        out.append({"workload": f"{workload}_peak_rss", "kind": "memory", "samples": n,
                     "results": results})
     return out
 
@@ -751,13 +771,40 @@ def targets_table(targets: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def markdown_report(command: str, info: dict[str, Any], gemm: dict[str, Any],
+                    entries: list[dict[str, Any]], targets: list[dict[str, Any]]) -> str:
+    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})"
+                     for b in info.get("blas", [])) or "?"
+    lines = [
+        f"Command: `{command}`",
+        "",
+        f"Machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, {info['threads']} "
+        f"threads for NumPy's BLAS and PyTorch; Python {info['python']}, NumPy {info['numpy']} "
+        f"(BLAS: {blas}), PyTorch {info['torch']}, scikit-learn {info['sklearn']}; "
+        f"load average {info['load_average_at_start'][0]:.2f} at the start, "
+        f"{info['load_average_at_end'][0]:.2f} at the end; {info['seconds']:.0f} s in all.",
+        "",
+        "Times are medians of the timed repeats (after a warm-up), spread min - max; "
+        "`glassnet/this` below 1 means glassnet is faster.  Memory rows: peak RSS of one "
+        "training epoch above the process's peak after imports and data.",
+        "",
+        table(entries),
+        "",
+        gemm_table(gemm),
+        "",
+        targets_table(targets),
+        "",
+    ]
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------------------
 def main() -> int:
     if ARGS._memory_child:
         memory_child(*ARGS._memory_child)
         return 0
     repeats = 2 if ARGS.quick and ARGS.repeats == 5 else ARGS.repeats
-    n = 12_800 if ARGS.quick else N_TRAIN
+    n = 6_400 if ARGS.quick else N_TRAIN
     try:
         device = Device(ARGS.device)
     except RuntimeError as exc:
@@ -792,10 +839,10 @@ def main() -> int:
         entries += bench_inference(device, torch, repeats, data)
     if wanted("conv") or wanted("lenet") or wanted("vgg"):
         print("[conv] ...", flush=True)
-        entries += bench_conv(device, torch, repeats, steps=3 if ARGS.quick else 10)
+        entries += bench_conv(device, torch, repeats, steps=2 if ARGS.quick else 10)
     if not ARGS.no_memory and device.name == "cpu" and wanted("memory"):
         print("[memory] peak RSS of one epoch, each in a fresh process ...", flush=True)
-        entries += bench_memory(torch)
+        entries += bench_memory(torch, n)
     for e in entries:
         e["ratios"] = ratios(e)
     targets = check_targets(entries)
@@ -808,6 +855,10 @@ def main() -> int:
     print(targets_table(targets))
     print(f"\n{info['seconds']:.0f} s; load average "
           f"{info['load_average_at_end'][0]:.2f} at the end")
+    if ARGS.markdown:
+        with open(ARGS.markdown, "w") as f:
+            f.write(markdown_report(command.strip(), info, gemm, entries, targets))
+        print(f"wrote {ARGS.markdown}")
     if ARGS.out:
         os.makedirs(os.path.dirname(os.path.abspath(ARGS.out)), exist_ok=True)
         with open(ARGS.out, "w") as f:

@@ -130,6 +130,12 @@ TRAIN_OPTIONS = {
 )
 @click.option("--model", type=str, help="A zoo architecture (e.g. small_convnet, small_resnet).")
 @click.option(
+    "--model-option",
+    "model_option",
+    multiple=True,
+    help="A zoo architecture's setting as KEY=VALUE, e.g. width=2 (repeatable).",
+)
+@click.option(
     "--hidden", type=str, help="Hidden layer sizes, e.g. 20,7,5; empty = logistic regression."
 )
 @click.option(

@@ -79,46 +79,75 @@ class PoolND(Layer):
             raise ShapeError(f"{self.describe()}: input {input_shape} smaller than the window")
         return (*out, input_shape[-1])
 
+    def _tiles(self, pad_shape: Sequence[int]) -> bool:
+        """Whether the windows tile the (padded) input exactly: s = f and out * f = n.
+
+        Then every pixel lies in exactly one window, so backward writes each window's
+        share once (no zero fill, no read-modify-write adds).
+        """
+        f, s, out = self.pool_size, self.stride, self.output_shape[:-1]
+        return tuple(f) == tuple(s) and all(
+            o * f_i == n for o, f_i, n in zip(out, f, pad_shape[1:-1], strict=True)
+        )
+
     def forward(self, A_prev: Any, training: bool = False) -> Any:
+        """max:  A = max_k A_pad[h s + di_k, w s + dj_k]  (k over the f*f kernel offsets);
+        avg:  A = 1/(f*f) sum_k A_pad[h s + di_k, w s + dj_k].
+
+        Max pooling also stores ``code`` (out shape, int8): the first offset k that holds
+        the window's maximum, the notes' mask in compact form:
+        code = min{k : A_pad[window offset k] == A}.
+        """
         xp = get_xp()
         if self.input_shape is None:
             self.build(tuple(A_prev.shape[1:]), None, A_prev.dtype)
         self.check_input(A_prev, 0)
         f, s, out = self.pool_size, self.stride, self.output_shape[:-1]
         m = A_prev.shape[0]
+        offsets = list(kernel_offsets(f))
+        K = len(offsets)
         if self.mode == "max":
             A_pad = zero_pad(A_prev, self.pads, value=-xp.inf)
-            offsets = list(kernel_offsets(f))
-            A = A_pad[offset_slices(offsets[0], s, out)].copy()
-            # index (0 .. f*f-1) of the offset holding the max: the notes' mask, stored compactly
-            argmax = xp.zeros(A.shape, dtype=xp.int16 if len(offsets) > 127 else xp.int8)
-            for k, offset in enumerate(offsets[1:], start=1):
-                window = A_pad[offset_slices(offset, s, out)]
-                greater = window > A
-                xp.copyto(A, window, where=greater)
-                xp.copyto(argmax, k, where=greater)
-            self.cache = (argmax, A_pad.shape, m)
+            windows = [A_pad[offset_slices(o, s, out)] for o in offsets]
+            A = windows[0].copy() if K == 1 else xp.maximum(windows[0], windows[1])
+            for window in windows[2:]:
+                xp.maximum(A, window, out=A)
+            # code = first k with window_k == A: start at K-1 and walk k down, setting
+            # code := k where window k holds the max (arithmetic blend, no masked copies)
+            code = xp.full(A.shape, K - 1, dtype=xp.int16 if K > 127 else xp.int8)
+            for k in range(K - 2, -1, -1):
+                code -= (windows[k] == A) * (code - k)
+            self.cache = (code, A_pad.shape, m)
             return A
         A_pad = zero_pad(A_prev, self.pads)
-        A = xp.zeros((m, *out, A_prev.shape[-1]), dtype=A_prev.dtype)
-        for offset in kernel_offsets(f):
-            A += A_pad[offset_slices(offset, s, out)]
-        A *= 1.0 / math.prod(f)
+        windows = [A_pad[offset_slices(o, s, out)] for o in offsets]
+        A = windows[0].copy() if K == 1 else xp.add(windows[0], windows[1])
+        for window in windows[2:]:
+            A += window
+        A *= 1.0 / K
         self.cache = (None, A_pad.shape, m)
         return A
 
     def backward(self, dA: Any) -> Any:
+        """max: dA_pad[window offset k] += (code == k) dA;  avg: += dA / (f*f) (every k)."""
         xp = get_xp()
-        argmax, pad_shape, _ = self.cache
+        code, pad_shape, _ = self.cache
         f, s, out = self.pool_size, self.stride, self.output_shape[:-1]
-        dA_pad = xp.zeros(pad_shape, dtype=dA.dtype)
-        if self.mode == "max":
-            for k, offset in enumerate(kernel_offsets(f)):
-                dA_pad[offset_slices(offset, s, out)] += xp.where(argmax == k, dA, 0)
-        else:
-            share = dA * (1.0 / math.prod(f))
-            for offset in kernel_offsets(f):
-                dA_pad[offset_slices(offset, s, out)] += share
+        tiles = self._tiles(pad_shape)
+        # windows that tile the input: each pixel is written once, so no zero fill or adds
+        dA_pad = (xp.empty if tiles else xp.zeros)(pad_shape, dtype=dA.dtype)
+        share = dA if self.mode == "max" else dA * (1.0 / math.prod(f))
+        for k, offset in enumerate(kernel_offsets(f)):
+            target = dA_pad[offset_slices(offset, s, out)]
+            if self.mode == "max":
+                if tiles:
+                    xp.multiply(code == k, share, out=target)
+                else:
+                    target += (code == k) * share
+            elif tiles:
+                target[...] = share
+            else:
+                target += share
         return crop(dA_pad, self.pads)
 
 

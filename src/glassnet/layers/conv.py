@@ -179,12 +179,82 @@ def kernel_offsets(f: Sequence[int]) -> itertools.product:
     return itertools.product(*(range(f_i) for f_i in f))
 
 
-def im2col(A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int]) -> Any:
-    """cols (m * prod(out), prod(f) * C): one row per window, copied once from a strided view."""
+def im2col(
+    A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], buf: Any = None
+) -> Any:
+    """cols (m * prod(out), prod(f) * C): one row per window, copied once from a strided view.
+
+    ``buf`` (optional) is a C-contiguous array of at least that many elements to write into
+    (a scratch buffer reused across steps); a new array otherwise.
+    """
     xp = get_xp()
     view = window_view(A_pad, f, s, out)
     m, C = A_pad.shape[0], A_pad.shape[-1]
-    return xp.ascontiguousarray(view).reshape(m * math.prod(out), math.prod(f) * C)
+    shape = (m * math.prod(out), math.prod(f) * C)
+    if buf is None:
+        cols = xp.empty(view.shape, dtype=A_pad.dtype)
+    else:
+        cols = buf.reshape(-1)[: math.prod(shape)].reshape(view.shape)
+    xp.copyto(cols, view)  # one strided read, one contiguous write
+    return cols.reshape(shape)
+
+
+#: bytes of im2col rows built at a time: the block of ``cols`` stays in the CPU's cache
+#: between its copy and its matrix product (and is never held whole in memory)
+BLOCK_BYTES = 4 * 2**20
+
+#: stride-1 input gradients use the full convolution when n_C <= this * n_C_prev
+FULL_CONVOLUTION_RATIO = 2.0
+
+
+def examples_per_block(m: int, rows_per_example: int, row_bytes: int) -> int:
+    """How many examples' im2col rows fit in :data:`BLOCK_BYTES` (at least 1, at most m)."""
+    return max(1, min(m, BLOCK_BYTES // max(1, rows_per_example * row_bytes)))
+
+
+def conv_gemm(
+    A_pad: Any, W2: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int],
+    Z: Any, scratch: Any, b: Any = None,
+) -> Any:
+    """Z = im2col(A_pad) @ W2 (+ b), written into ``Z`` (m * prod(out), n_C).
+
+    The rows of ``cols`` are built in cache-sized blocks of examples (a cache-blocking loop
+    over ``m / examples_per_block`` blocks, vectorized inside): each block is copied into
+    ``scratch`` and multiplied at once, so the whole ``cols`` matrix is never written to
+    memory.  ``W2`` is (prod(f) * C, n_C).
+    """
+    xp = get_xp()
+    m = A_pad.shape[0]
+    rows = math.prod(out)
+    nb = examples_per_block(m, rows, W2.shape[0] * A_pad.itemsize)
+    for start in range(0, m, nb):
+        stop = min(m, start + nb)
+        cols = im2col(A_pad[start:stop], f, s, out, scratch)
+        Zb = Z[start * rows : stop * rows]
+        xp.matmul(cols, W2, out=Zb)
+        if b is not None:
+            Zb += b
+    return Z
+
+
+def conv_weight_grad(
+    A_pad: Any, dZ2: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], scratch: Any
+) -> Any:
+    """sum over examples of cols^T @ dZ: (prod(f) * C, n_C), cols rebuilt block by block."""
+    m = A_pad.shape[0]
+    rows = math.prod(out)
+    K = math.prod(f) * A_pad.shape[-1]
+    nb = examples_per_block(m, rows, K * A_pad.itemsize)
+    total = None
+    for start in range(0, m, nb):
+        stop = min(m, start + nb)
+        cols = im2col(A_pad[start:stop], f, s, out, scratch)
+        part = cols.T @ dZ2[start * rows : stop * rows]
+        if total is None:
+            total = part
+        else:
+            total += part
+    return total
 
 
 def col2im(
@@ -215,6 +285,41 @@ def col2im(
     lead = (slice(None),) * (1 + nd)
     for offset in kernel_offsets(f):
         dA_pad[offset_slices(offset, s, out)] += dv[(*lead, *offset, slice(None))]
+    return dA_pad
+
+
+def conv_input_grad(
+    dZ2: Any, W: Any, pad_shape: Sequence[int], f: Sequence[int], s: Sequence[int],
+    out: Sequence[int], scratch: Any,
+) -> Any:
+    """dA_pad = col2im(dZ W^T), one kernel offset k = (di, dj) at a time:
+
+        dcols_k = dZ @ W[di, dj]^T                          (m * prod(out), n_C_prev)
+        dA_pad[:, h s + di, w s + dj, :] += dcols_k[:, h, w, :]
+
+    All offsets' products come from one batched matmul per block of examples, laid out
+    (f*f, rows, n_C_prev) so that every scatter-add reads a contiguous array (the adds
+    are vectorized over examples and pixels; the loop is over the f*f offsets).
+    ``W`` is (*f, n_C_prev, n_C); ``dZ2`` is (m * prod(out), n_C).
+    """
+    xp = get_xp()
+    m, C = pad_shape[0], pad_shape[-1]
+    K = math.prod(f)
+    rows = math.prod(out)
+    Wk = W.reshape(K, C, W.shape[-1]).swapaxes(1, 2)  # (f*f, n_C, n_C_prev): W[di, dj]^T
+    dtype = xp.result_type(dZ2.dtype, W.dtype)
+    dA_pad = xp.zeros(tuple(pad_shape), dtype=dtype)
+    nb = examples_per_block(m, rows, K * C * dA_pad.itemsize)
+    offsets = list(kernel_offsets(f))
+    for start in range(0, m, nb):
+        stop = min(m, start + nb)
+        n = (stop - start) * rows
+        dcols = scratch.reshape(-1)[: K * n * C].reshape(K, n, C)
+        xp.matmul(dZ2[start * rows : stop * rows], Wk, out=dcols)
+        dv = dcols.reshape(K, stop - start, *out, C)
+        block = dA_pad[start:stop]
+        for k, offset in enumerate(offsets):
+            block[offset_slices(offset, s, out)] += dv[k]
     return dA_pad
 
 
@@ -314,28 +419,80 @@ class ConvND(Layer):
             a == 0 and b == 0 for a, b in self.pads
         )
 
+    # -- scratch memory reused across steps --------------------------------------------
+    def _scratch(self, name: str, shape: tuple[int, ...], dtype: Any, zeros: bool = False) -> Any:
+        """A work array kept between steps (re-made when the shape or dtype changes).
+
+        Only internal work arrays live here (padded inputs, im2col blocks): arrays handed to
+        other layers (A, dA_prev) are always new.  ``zeros``: made with zeros (a padded
+        buffer whose border stays zero because only its interior is ever written).
+        """
+        xp = get_xp()
+        store = self.__dict__.setdefault("_buffers", {})
+        buf = store.get(name)
+        if (buf is None or tuple(buf.shape) != tuple(shape) or buf.dtype != dtype
+                or not isinstance(buf, xp.ndarray)):
+            buf = (xp.zeros if zeros else xp.empty)(shape, dtype=dtype)
+            store[name] = buf
+        return buf
+
+    def _padded(self, name: str, A: Any, pads: Sequence[tuple[int, int]]) -> Any:
+        """zero_pad(A, pads) written into a kept buffer (its zero border is written once)."""
+        if all(a == 0 and b == 0 for a, b in pads):
+            return A
+        buf = self._scratch(name, padded_shape(A.shape, pads), A.dtype, zeros=True)
+        spatial = A.shape[1:-1]
+        buf[(slice(None), *(slice(a, a + n) for n, (a, _) in zip(spatial, pads, strict=True)))] = A
+        return buf
+
+    def _block_buffer(self, m: int, rows: int, K: int, dtype: Any) -> Any:
+        """Flat scratch for one block of im2col rows (see :func:`examples_per_block`)."""
+        xp = get_xp()
+        itemsize = xp.dtype(dtype).itemsize
+        need = examples_per_block(m, rows, K * itemsize) * rows * K
+        buf = self.__dict__.setdefault("_buffers", {}).get("cols")
+        if buf is None or buf.size < need or buf.dtype != dtype or not isinstance(buf, xp.ndarray):
+            buf = self._scratch("cols", (need,), dtype)
+        return buf
+
+    # -- computation ------------------------------------------------------------------
     def forward(self, A_prev: Any, training: bool = False) -> Any:
+        """Z = conv(A_prev, W) + b as cols @ W (im2col in cache-sized blocks);  A = g(Z)."""
         if not self.built:
             raise RuntimeError(f"{self.describe()}: build() the layer before forward()")
         self.check_input(A_prev, 0)
+        xp = get_xp()
         W = self.params["W"]
         n_C_prev, n_C = W.shape[-2], W.shape[-1]
         f, s, pads = self.kernel_size, self.stride, self.pads
         m = A_prev.shape[0]
         out = self.output_shape[:-1]
+        W2 = W.reshape(-1, n_C)
+        b = self.params["b"].reshape(n_C) if self.use_bias else None
         if self._is_pointwise():
             # 1x1 convolution: a reshape (and a strided pick when s > 1) and one GEMM
             if any(s_i > 1 for s_i in s):
                 A_prev = A_prev[(slice(None), *(slice(None, None, s_i) for s_i in s))]
-            cols = A_prev.reshape(-1, n_C_prev)
+            saved = A_prev.reshape(-1, n_C_prev)  # the layer's "cols"
+            Z = saved @ W2  # (m * prod(out), n_C)
+            if b is not None:
+                Z += b
         else:
-            cols = im2col(zero_pad(A_prev, pads), f, s, out)
-        Z = cols @ W.reshape(-1, n_C)  # (m * prod(out), n_C)
-        if self.use_bias:
-            Z += self.params["b"].reshape(n_C)
+            saved = self._padded("A_pad", A_prev, pads)
+            dtype = xp.result_type(A_prev.dtype, W.dtype)
+            Z = xp.empty((m * math.prod(out), n_C), dtype=dtype)
+            rows = math.prod(out)
+            scratch = self._block_buffer(m, rows, W2.shape[0], saved.dtype)
+            conv_gemm(saved, W2, f, s, out, Z, scratch, b)
         Z = Z.reshape(m, *out, n_C)
-        A = self.activation.forward(Z)
-        self.cache = (cols, A_prev.shape, Z, A)
+        act = self.activation
+        if act.inplace_ok:
+            # A = g(Z) over Z's memory: g's backward needs only A (ReLU: Z > 0 where A > 0)
+            A = act.forward_inplace(Z)
+            Z = A
+        else:
+            A = act.forward(Z)
+        self.cache = (saved, A_prev.shape, Z, A)
         return A
 
     def backward(self, dA: Any) -> Any:
@@ -344,22 +501,33 @@ class ConvND(Layer):
         return self.backward_from_dZ(dZ)
 
     def backward_from_dZ(self, dZ: Any) -> Any:
-        """dW = 1/m cols^T dZ,  db = 1/m sum(dZ),  dA_prev = col2im(dZ W^T)."""
-        cols, prev_shape, _, _ = self.cache
+        """dW = 1/m cols^T dZ,  db = 1/m sum(dZ),  dA_prev = col2im(dZ W^T).
+
+        ``cols`` is rebuilt block by block from the kept padded input (never stored whole).
+        """
+        saved, prev_shape, _, _ = self.cache
         W = self.params["W"]
         n_C = W.shape[-1]
         m = dZ.shape[0]
         dZ2 = dZ.reshape(-1, n_C)
         if self.trainable:
-            self.grads["dW"] = ((cols.T @ dZ2) * (1.0 / m)).reshape(W.shape)
+            if self._is_pointwise():
+                dW = saved.T @ dZ2
+            else:
+                out = self.output_shape[:-1]
+                K = math.prod(self.kernel_size) * saved.shape[-1]
+                scratch = self._block_buffer(m, math.prod(out), K, saved.dtype)
+                dW = conv_weight_grad(saved, dZ2, self.kernel_size, self.stride, out, scratch)
+            dW *= 1.0 / m
+            self.grads["dW"] = dW.reshape(W.shape)
             if self.use_bias:
                 self.grads["db"] = (dZ2.sum(axis=0) * (1.0 / m)).reshape(self.params["b"].shape)
         if not getattr(self, "propagate_input_grad", True):
             return None
         if self._use_full_convolution():
             return self._input_grad_by_full_convolution(dZ)
-        dcols = dZ2 @ W.reshape(-1, n_C).T
         if self._is_pointwise():
+            dcols = dZ2 @ W.reshape(-1, n_C).T
             if any(s_i > 1 for s_i in self.stride):
                 xp = get_xp()
                 full = (m, *self.input_shape)
@@ -370,9 +538,11 @@ class ConvND(Layer):
                 return dA_prev
             return dcols.reshape(prev_shape)
         pad_shape = padded_shape((m, *self.input_shape), self.pads)
-        dA_pad = col2im(dcols, pad_shape, self.kernel_size, self.stride, self.output_shape[:-1])
+        out = self.output_shape[:-1]
+        K = math.prod(self.kernel_size) * self.input_shape[-1]
+        scratch = self._block_buffer(m, math.prod(out), K, dZ.dtype)
+        dA_pad = conv_input_grad(dZ2, W, pad_shape, self.kernel_size, self.stride, out, scratch)
         return crop(dA_pad, self.pads)
-
 
     def _use_full_convolution(self) -> bool:
         """Whether dA_prev is cheaper as a "full" convolution than as GEMM + col2im.
@@ -387,22 +557,27 @@ class ConvND(Layer):
         if any(a > f - 1 or b > f - 1 for f, (a, b) in zip(self.kernel_size, self.pads,
                                                              strict=True)):
             return False
-        return self.filters <= 2 * self.input_shape[-1]
+        return self.filters <= FULL_CONVOLUTION_RATIO * self.input_shape[-1]
 
     def _input_grad_by_full_convolution(self, dZ: Any) -> Any:
         """dA_prev[y, x, c] = sum_{di, dj, c'} dZ_pad[y+di, x+dj, c'] W[f-1-di, f-1-dj, c, c']."""
+        xp = get_xp()
         nd = self.ndim
         W = self.params["W"]
         # W_rot[di, dj, c', c] = W[f-1-di, f-1-dj, c, c']
         W_rot = W[(slice(None, None, -1),) * nd].swapaxes(-1, -2)
         pads = tuple((f - 1 - a, f - 1 - b) for f, (a, b) in zip(self.kernel_size, self.pads,
                                                                    strict=True))
-        dZ_pad = zero_pad(dZ, pads)
+        dZ_pad = self._padded("dZ_pad", dZ, pads)
         ones = (1,) * nd
         n_in = self.input_shape[:-1]
-        cols = im2col(dZ_pad, self.kernel_size, ones, n_in)  # (m prod(n_in), f f n_C)
+        m = dZ.shape[0]
         W2 = W_rot.reshape(-1, W.shape[-2])  # (f f n_C, n_C_prev): a small copy
-        return (cols @ W2).reshape(dZ.shape[0], *self.input_shape)
+        dA_prev = xp.empty((m * math.prod(n_in), W.shape[-2]),
+                           dtype=xp.result_type(dZ.dtype, W.dtype))
+        scratch = self._block_buffer(m, math.prod(n_in), W2.shape[0], dZ_pad.dtype)
+        conv_gemm(dZ_pad, W2, self.kernel_size, ones, n_in, dA_prev, scratch)
+        return dA_prev.reshape(m, *self.input_shape)
 
 
 class Conv1D(ConvND):

@@ -180,28 +180,45 @@ def kernel_offsets(f: Sequence[int]) -> itertools.product:
 
 
 def im2col(
-    A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], buf: Any = None
+    A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], buf: Any = None,
+    column_major: bool = False,
 ) -> Any:
     """cols (m * prod(out), prod(f) * C): one row per window, copied once from a strided view.
 
     ``buf`` (optional) is a C-contiguous array of at least that many elements to write into
-    (a scratch buffer reused across steps); a new array otherwise.
+    (a scratch buffer reused across steps); a new array otherwise.  ``column_major``: the
+    same matrix stored column by column (``cols.T`` is C-contiguous), copied along the
+    output rows of the image (runs of n_W pixels) instead of along a window's f * C values;
+    the faster copy when f * C is small (a first layer with 1 or 3 channels).  The matrix
+    products take either layout as it is.
     """
     xp = get_xp()
-    view = window_view(A_pad, f, s, out)
+    nd = len(f)
+    view = window_view(A_pad, f, s, out)  # (m, *out, *f, C)
     m, C = A_pad.shape[0], A_pad.shape[-1]
     shape = (m * math.prod(out), math.prod(f) * C)
+    if column_major:
+        # (*f, C, m, *out): cols.T with one contiguous row per (offset, channel)
+        view = view.transpose(*range(1 + nd, 2 + 2 * nd), 0, *range(1, 1 + nd))
     if buf is None:
         cols = xp.empty(view.shape, dtype=A_pad.dtype)
     else:
         cols = buf.reshape(-1)[: math.prod(shape)].reshape(view.shape)
     xp.copyto(cols, view)  # one strided read, one contiguous write
+    if column_major:
+        return cols.reshape(shape[::-1]).T
     return cols.reshape(shape)
+
+
+def column_major_cols(f: Sequence[int], C: int) -> bool:
+    """Whether :func:`im2col` should store cols column by column: when a window row's f * C
+    contiguous values are too few for a fast row-by-row copy (fewer than 16)."""
+    return f[-1] * C < 16
 
 
 #: bytes of im2col rows built at a time: the block of ``cols`` stays in the CPU's cache
 #: between its copy and its matrix product (and is never held whole in memory)
-BLOCK_BYTES = 4 * 2**20
+BLOCK_BYTES = 2**20
 
 #: stride-1 input gradients use the full convolution when n_C <= this * n_C_prev
 FULL_CONVOLUTION_RATIO = 2.0
@@ -227,9 +244,10 @@ def conv_gemm(
     m = A_pad.shape[0]
     rows = math.prod(out)
     nb = examples_per_block(m, rows, W2.shape[0] * A_pad.itemsize)
+    cm = column_major_cols(f, A_pad.shape[-1])
     for start in range(0, m, nb):
         stop = min(m, start + nb)
-        cols = im2col(A_pad[start:stop], f, s, out, scratch)
+        cols = im2col(A_pad[start:stop], f, s, out, scratch, cm)
         Zb = Z[start * rows : stop * rows]
         xp.matmul(cols, W2, out=Zb)
         if b is not None:
@@ -245,10 +263,11 @@ def conv_weight_grad(
     rows = math.prod(out)
     K = math.prod(f) * A_pad.shape[-1]
     nb = examples_per_block(m, rows, K * A_pad.itemsize)
+    cm = column_major_cols(f, A_pad.shape[-1])
     total = None
     for start in range(0, m, nb):
         stop = min(m, start + nb)
-        cols = im2col(A_pad[start:stop], f, s, out, scratch)
+        cols = im2col(A_pad[start:stop], f, s, out, scratch, cm)
         part = cols.T @ dZ2[start * rows : stop * rows]
         if total is None:
             total = part
@@ -420,19 +439,22 @@ class ConvND(Layer):
         )
 
     # -- scratch memory reused across steps --------------------------------------------
-    def _scratch(self, name: str, shape: tuple[int, ...], dtype: Any, zeros: bool = False) -> Any:
+    def _scratch(
+        self, name: str, shape: tuple[int, ...], dtype: Any, fill: float | None = None
+    ) -> Any:
         """A work array kept between steps (re-made when the shape or dtype changes).
 
         Only internal work arrays live here (padded inputs, im2col blocks): arrays handed to
-        other layers (A, dA_prev) are always new.  ``zeros``: made with zeros (a padded
-        buffer whose border stays zero because only its interior is ever written).
+        other layers (A, dA_prev) are always new.  ``fill``: made filled with this value and
+        never written afterwards except where the caller writes (a padded buffer's zero
+        border stays zero because only its interior is ever written; a vector of ones).
         """
         xp = get_xp()
         store = self.__dict__.setdefault("_buffers", {})
         buf = store.get(name)
         if (buf is None or tuple(buf.shape) != tuple(shape) or buf.dtype != dtype
                 or not isinstance(buf, xp.ndarray)):
-            buf = (xp.zeros if zeros else xp.empty)(shape, dtype=dtype)
+            buf = xp.empty(shape, dtype=dtype) if fill is None else xp.full(shape, fill, dtype)
             store[name] = buf
         return buf
 
@@ -440,7 +462,7 @@ class ConvND(Layer):
         """zero_pad(A, pads) written into a kept buffer (its zero border is written once)."""
         if all(a == 0 and b == 0 for a, b in pads):
             return A
-        buf = self._scratch(name, padded_shape(A.shape, pads), A.dtype, zeros=True)
+        buf = self._scratch(name, padded_shape(A.shape, pads), A.dtype, fill=0)
         spatial = A.shape[1:-1]
         buf[(slice(None), *(slice(a, a + n) for n, (a, _) in zip(spatial, pads, strict=True)))] = A
         return buf
@@ -521,7 +543,12 @@ class ConvND(Layer):
             dW *= 1.0 / m
             self.grads["dW"] = dW.reshape(W.shape)
             if self.use_bias:
-                self.grads["db"] = (dZ2.sum(axis=0) * (1.0 / m)).reshape(self.params["b"].shape)
+                # db = 1/m sum over rows of dZ: a matrix-vector product with ones (a column
+                # sum of a narrow (rows, n_C) array is slow as a reduction over axis 0)
+                ones = self._scratch("ones", (dZ2.shape[0],), dZ2.dtype, fill=1)
+                db = ones @ dZ2
+                db *= 1.0 / m
+                self.grads["db"] = db.reshape(self.params["b"].shape)
         if not getattr(self, "propagate_input_grad", True):
             return None
         if self._use_full_convolution():

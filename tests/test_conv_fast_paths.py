@@ -1,0 +1,154 @@
+"""The speed paths of convolution and pooling give the plain formulas' numbers.
+
+Blocked im2col (any block size), column-major cols, the batched-matmul col2im, kept scratch
+buffers (never aliased by the arrays a layer hands out) and the tiled pooling backward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet.layers.conv as conv
+from glassnet.layers.conv import (
+    Conv2D,
+    col2im,
+    conv_gemm,
+    conv_input_grad,
+    conv_weight_grad,
+    im2col,
+)
+from glassnet.layers.conv_reference import pool_backward, pool_forward
+from glassnet.layers.pooling import AvgPool2D, MaxPool2D
+
+RNG = np.random.default_rng(7)
+
+
+def built(layer, x, dtype=np.float64, seed=0):
+    layer.build(x.shape[1:], np.random.default_rng(seed), dtype)
+    return layer
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    """Blocks of one example at a time: every loop over blocks runs several times."""
+    monkeypatch.setattr(conv, "BLOCK_BYTES", 1)
+
+
+@pytest.mark.parametrize("f,s,c", [((3, 3), (1, 1), 1), ((3, 2), (2, 1), 3), ((2, 2), (2, 2), 8)])
+def test_column_major_cols_are_the_same_matrix(f, s, c):
+    x = RNG.standard_normal((3, 7, 6, c))
+    out = tuple((n - k) // st + 1 for n, k, st in zip(x.shape[1:3], f, s, strict=True))
+    rows = im2col(x, f, s, out)
+    cols = im2col(x, f, s, out, column_major=True)
+    assert rows.flags.c_contiguous and cols.T.flags.c_contiguous
+    np.testing.assert_array_equal(rows, cols)
+
+
+@pytest.mark.parametrize("c", [1, 3, 9])  # column-major cols (c < 6) and row-major
+def test_blocked_products_equal_whole_matrix_products(tiny_blocks, c):
+    m, f, s, out, n_C = 3, (3, 3), (1, 2), (5, 3), 4
+    x = RNG.standard_normal((m, 7, 7, c))
+    W = RNG.standard_normal((*f, c, n_C))
+    b = RNG.standard_normal(n_C)
+    cols = im2col(x, f, s, out)  # whole, one call
+    W2 = W.reshape(-1, n_C)
+    scratch = np.empty(10_000)
+    Z = conv_gemm(x, W2, f, s, out, np.empty((m * 15, n_C)), scratch, b)
+    np.testing.assert_allclose(Z, cols @ W2 + b, rtol=1e-12, atol=1e-12)
+    dZ = RNG.standard_normal(Z.shape)
+    np.testing.assert_allclose(conv_weight_grad(x, dZ, f, s, out, scratch), cols.T @ dZ,
+                               rtol=1e-12, atol=1e-12)
+    dA = conv_input_grad(dZ, W, x.shape, f, s, out, scratch)
+    np.testing.assert_allclose(dA, col2im(dZ @ W2.T, x.shape, f, s, out),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Conv2D(4, 3, padding="same", activation="relu"),  # full-convolution dA
+        lambda: Conv2D(7, 3, padding=1),  # n_C > 2 n_C_prev: batched col2im
+        lambda: Conv2D(3, (2, 3), stride=(2, 1), padding="valid", activation="tanh"),
+        lambda: Conv2D(5, 5, padding="same", activation="relu"),
+    ],
+)
+def test_layer_is_the_same_for_any_block_size(monkeypatch, make):
+    X = RNG.standard_normal((4, 8, 9, 3))
+    dA = RNG.standard_normal((4, *built(make(), X).output_shape))
+    results = []
+    for block in (1, 10**9):
+        monkeypatch.setattr(conv, "BLOCK_BYTES", block)
+        layer = built(make(), X)
+        A = layer.forward(X, training=True)
+        results.append((A, layer.backward(dA), layer.grads["dW"], layer.grads["db"]))
+    for one, whole in zip(*results, strict=True):
+        np.testing.assert_allclose(one, whole, rtol=1e-12, atol=1e-12)
+
+
+def test_outputs_never_alias_the_kept_buffers():
+    """A second step must not overwrite the arrays the first one handed out."""
+    X1, X2 = RNG.standard_normal((2, 2, 6, 6, 3))
+    layer = built(Conv2D(4, 3, padding="same", activation="relu"), X1)
+    A1 = layer.forward(X1, training=True)
+    A1_copy = A1.copy()
+    dA1 = layer.backward(np.ones_like(A1))
+    dA1_copy = dA1.copy()
+    layer.forward(X2, training=True)
+    layer.backward(np.full_like(A1, 2.0))
+    np.testing.assert_array_equal(A1, A1_copy)
+    np.testing.assert_array_equal(dA1, dA1_copy)
+    # and the kept padded buffer still has a zero border after new inputs went in
+    np.testing.assert_array_equal(layer.forward(X1), A1_copy)
+
+
+def test_kept_buffers_follow_the_batch_size():
+    X = RNG.standard_normal((5, 6, 6, 2))
+    layer = built(Conv2D(3, 3, padding=1), X)
+    full = layer.forward(X)
+    np.testing.assert_allclose(layer.forward(X[:2]), full[:2], rtol=1e-12)
+    np.testing.assert_allclose(layer.forward(X), full, rtol=1e-12)
+
+
+def test_float32_bias_gradient_is_the_column_sum():
+    X = RNG.standard_normal((16, 10, 10, 2)).astype(np.float32)
+    layer = built(Conv2D(6, 3, padding="same"), X, np.float32)
+    Z = layer.forward(X, training=True)
+    dZ = RNG.standard_normal(Z.shape).astype(np.float32)
+    layer.backward(dZ)
+    db = dZ.astype(np.float64).sum(axis=(0, 1, 2)) / 16
+    assert layer.grads["db"].dtype == np.float32
+    np.testing.assert_allclose(layer.grads["db"].reshape(-1), db, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls,mode", [(MaxPool2D, "max"), (AvgPool2D, "average")])
+@pytest.mark.parametrize("n", [8, 9])  # tiles the input exactly, or leaves a row unused
+def test_tiled_pooling_equals_the_reference(cls, mode, n):
+    X = RNG.standard_normal((3, n, 8, 4))
+    layer = built(cls(2, 2), X)
+    A = layer.forward(X, training=True)
+    A_ref, cache = pool_forward(X, {"f": 2, "stride": 2}, mode)
+    np.testing.assert_allclose(A, A_ref, rtol=1e-12, atol=1e-12)
+    dA = RNG.standard_normal(A.shape)
+    np.testing.assert_allclose(layer.backward(dA), pool_backward(dA, cache, mode),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_max_pool_ties_go_to_the_first_maximum():
+    """Equal values in a window (zeros after ReLU): the gradient goes to one of them only."""
+    x = np.zeros((1, 2, 2, 1))
+    layer = built(MaxPool2D(2, 2), x)
+    layer.forward(x, training=True)
+    dA_prev = layer.backward(np.ones((1, 1, 1, 1)))
+    np.testing.assert_array_equal(dA_prev[0, :, :, 0], [[1, 0], [0, 0]])
+
+
+def test_max_pool_with_padding_keeps_minus_infinity_out():
+    x = -np.abs(RNG.standard_normal((2, 5, 5, 3))) - 1
+    layer = built(MaxPool2D(3, 2, "same"), x)
+    A = layer.forward(x, training=True)
+    assert np.isfinite(A).all() and (A < 0).all()
+    dA = layer.backward(np.ones_like(A))
+    # every window routes its 1 to a real pixel: the total is the number of windows
+    assert dA.sum() == pytest.approx(A.size)
+    assert dA.shape == x.shape

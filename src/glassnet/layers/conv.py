@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..activations import Activation, get_activation
@@ -229,25 +229,49 @@ def examples_per_block(m: int, rows_per_example: int, row_bytes: int) -> int:
     return max(1, min(m, BLOCK_BYTES // max(1, rows_per_example * row_bytes)))
 
 
+def cols_blocks(
+    A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], scratch: Any
+) -> Iterator[tuple[int, int, Any]]:
+    """(start, stop, cols of examples start..stop-1) for cache-sized blocks of examples.
+
+    The strided window view is made once; each block is one copy into ``scratch`` (flat,
+    at least one block long), laid out as :func:`im2col` would (column-major when a
+    window row is short).  A cache-blocking loop over m / examples_per_block blocks,
+    vectorized inside each block.
+    """
+    xp = get_xp()
+    nd = len(f)
+    m, C = A_pad.shape[0], A_pad.shape[-1]
+    rows, K = math.prod(out), math.prod(f) * C
+    nb = examples_per_block(m, rows, K * A_pad.itemsize)
+    view = window_view(A_pad, f, s, out)  # (m, *out, *f, C)
+    column_major = column_major_cols(f, C)
+    if column_major:  # (*f, C, m, *out): the examples axis comes after the window's
+        view = view.transpose(*range(1 + nd, 2 + 2 * nd), 0, *range(1, 1 + nd))
+    lead = (slice(None),) * (nd + 1 if column_major else 0)
+    flat = scratch.reshape(-1)
+    for start in range(0, m, nb):
+        stop = min(m, start + nb)
+        block = view[(*lead, slice(start, stop))]
+        n = (stop - start) * rows
+        cols = flat[: n * K].reshape(block.shape)
+        xp.copyto(cols, block)
+        yield start, stop, (cols.reshape(K, n).T if column_major else cols.reshape(n, K))
+
+
 def conv_gemm(
     A_pad: Any, W2: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int],
     Z: Any, scratch: Any, b: Any = None,
 ) -> Any:
     """Z = im2col(A_pad) @ W2 (+ b), written into ``Z`` (m * prod(out), n_C).
 
-    The rows of ``cols`` are built in cache-sized blocks of examples (a cache-blocking loop
-    over ``m / examples_per_block`` blocks, vectorized inside): each block is copied into
-    ``scratch`` and multiplied at once, so the whole ``cols`` matrix is never written to
-    memory.  ``W2`` is (prod(f) * C, n_C).
+    The rows of ``cols`` are built in cache-sized blocks of examples (:func:`cols_blocks`):
+    each block is multiplied as soon as it is copied, so the whole ``cols`` matrix is never
+    written to memory.  ``W2`` is (prod(f) * C, n_C).
     """
     xp = get_xp()
-    m = A_pad.shape[0]
     rows = math.prod(out)
-    nb = examples_per_block(m, rows, W2.shape[0] * A_pad.itemsize)
-    cm = column_major_cols(f, A_pad.shape[-1])
-    for start in range(0, m, nb):
-        stop = min(m, start + nb)
-        cols = im2col(A_pad[start:stop], f, s, out, scratch, cm)
+    for start, stop, cols in cols_blocks(A_pad, f, s, out, scratch):
         Zb = Z[start * rows : stop * rows]
         xp.matmul(cols, W2, out=Zb)
         if b is not None:
@@ -259,15 +283,9 @@ def conv_weight_grad(
     A_pad: Any, dZ2: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], scratch: Any
 ) -> Any:
     """sum over examples of cols^T @ dZ: (prod(f) * C, n_C), cols rebuilt block by block."""
-    m = A_pad.shape[0]
     rows = math.prod(out)
-    K = math.prod(f) * A_pad.shape[-1]
-    nb = examples_per_block(m, rows, K * A_pad.itemsize)
-    cm = column_major_cols(f, A_pad.shape[-1])
     total = None
-    for start in range(0, m, nb):
-        stop = min(m, start + nb)
-        cols = im2col(A_pad[start:stop], f, s, out, scratch, cm)
+    for start, stop, cols in cols_blocks(A_pad, f, s, out, scratch):
         part = cols.T @ dZ2[start * rows : stop * rows]
         if total is None:
             total = part

@@ -70,6 +70,7 @@ class Sequential:
         self.extras: dict[str, numpy.ndarray] = {}
         self._keys: list[tuple[Layer, str, str]] = []  # (layer, layer's name, model's name)
         self._state_keys: list[tuple[Layer, str, str]] = []
+        self._grad_index: tuple[list, list[tuple[Layer, str, str]]] | None = None
         self.built = False
 
     # -- construction ---------------------------------------------------------------
@@ -137,11 +138,16 @@ class Sequential:
     @property
     def grads(self) -> dict[str, Any]:
         """``{"dW1": dW[1], ...}`` from the last backward pass (frozen layers have none)."""
+        index = getattr(self, "_grad_index", None)
+        if index is None or index[0] is not self._keys:  # built once per _index()
+            names = [(layer, "d" + pname, "d" + key) for layer, pname, key in self._keys]
+            index = (self._keys, names)
+            self._grad_index = index
         out = {}
-        for layer, pname, key in self._keys:
-            g = layer.grads.get("d" + pname)
+        for layer, gname, gkey in index[1]:
+            g = layer.grads.get(gname)
             if g is not None and layer.trainable:
-                out["d" + key] = g
+                out[gkey] = g
         return out
 
     @property
@@ -330,9 +336,10 @@ class Sequential:
     def predict_proba(self, X: Any, batch_size: int = 8192) -> Any:
         """A[L] in inference mode: probabilities for sigmoid/softmax outputs, values otherwise."""
         xp = get_xp()
-        X = xp.asarray(X, dtype=self.dtype)
+        if not (xp is numpy and type(X) is numpy.ndarray and X.dtype == self.dtype):
+            X = xp.asarray(X, dtype=self.dtype)  # (a no-op call skipped on the latency path)
         self.check_input(X)
-        if X.shape[self.batch_axis] <= batch_size:
+        if X.shape[self.batch_axis] <= batch_size:  # one example (latency) or one batch
             return self.forward(X, training=False)
         parts = [self.forward(b, training=False) for b in self._batches(X, batch_size)]
         return xp.concatenate(parts, axis=-1)

@@ -39,21 +39,78 @@ rather than from main memory.
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy
 
 from .backend import get_xp, to_numpy
 
-# elements per chunk for the cache-blocked CPU path (64 Ki float32 = 256 KiB per array)
+# elements per chunk for the cache-blocked CPU path (64 Ki float32 = 256 KiB per array: the
+# five arrays a rule touches, W, dW, v, s and the scratch, stay in a core's L2 cache)
 _CHUNK = 1 << 16
 # parameters up to this size are updated together, as one flat group
 _SMALL = 1 << 16
+# below this many elements in one step, the update runs on the calling thread only
+_PARALLEL_MIN = 1 << 16
 
 
 def _is_numpy(a: Any) -> bool:
     return isinstance(a, numpy.ndarray)
+
+
+# --------------------------------------------------------------------------------------
+# threads for the CPU update (NumPy's ufuncs release the GIL, so chunks run in parallel)
+# --------------------------------------------------------------------------------------
+_threads: int | None = None
+_pool: ThreadPoolExecutor | None = None
+_pool_pid: int | None = None
+_pool_lock = threading.Lock()
+
+
+def _default_threads() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    for var in ("GLASSNET_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return min(int(value), cores)
+    return min(cores, 4)
+
+
+def get_num_threads() -> int:
+    """Threads the optimizers split a large CPU update over.
+
+    Default: ``GLASSNET_NUM_THREADS``, else ``OMP_NUM_THREADS`` /
+    ``OPENBLAS_NUM_THREADS`` (what the BLAS uses), else the available cores up to 4.
+    """
+    global _threads
+    if _threads is None:
+        _threads = _default_threads()
+    return _threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads (1: the calling thread only) for the optimizers' CPU updates."""
+    global _threads
+    if int(n) < 1:
+        raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
+    _threads = int(n)
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """The persistent pool (re-created after a fork, whose child has no pool threads)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid() or _pool._max_workers < workers:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="glassnet-opt")
+            _pool_pid = os.getpid()
+        return _pool
 
 
 # --------------------------------------------------------------------------------------
@@ -190,6 +247,8 @@ class Optimizer:
         self.t += 1
         c = self._constants(float(self.learning_rate), self.t)
         small: list[tuple[str, Any, Any]] = []
+        # units of work of the cache-blocked CPU path: (W, dW, state) chunks of <= _CHUNK
+        units: list[tuple[Any, Any, list[Any]]] = []
         for key, W in parameters.items():
             gkey = "d" + key
             dW = grads.get(gkey)
@@ -202,10 +261,36 @@ class Optimizer:
                 )
             if self.slots and W.size <= _SMALL:
                 small.append((gkey, W, dW))
+                continue
+            state = [self._slot(slot, gkey, W) for slot in self.slots]
+            if (
+                W.size > _CHUNK
+                and _is_numpy(W)
+                and _is_numpy(dW)
+                and W.flags.c_contiguous
+                and dW.flags.c_contiguous
+                and all(a.flags.c_contiguous for a in state)
+            ):
+                self._chunk(units, W, dW, state)
             else:
-                self._apply(W, dW, [self._slot(slot, gkey, W) for slot in self.slots], c)
+                self._apply(W, dW, state, c)
+        tails: list[tuple[Any, Any]] = []
         if small:
-            self._apply_group(small, c)
+            tails = self._group_units(small, units, c)
+        if units:
+            self._run(units, c)
+        for W, step in tails:  # the grouped parameters: W -= their slice of the step
+            W -= step
+
+    @staticmethod
+    def _chunk(units: list, W: Any, dW: Any, state: list[Any]) -> None:
+        """Append W's blocks of _CHUNK elements (flat views: no copies) to ``units``."""
+        n = W.size
+        Wf, dWf = W.reshape(-1), dW.reshape(-1)
+        flat = [a.reshape(-1) for a in state]
+        for i in range(0, n, _CHUNK):
+            j = min(i + _CHUNK, n)
+            units.append((Wf[i:j], dWf[i:j], [a[i:j] for a in flat]))
 
     def _constants(self, lr: float, t: int) -> tuple[float, ...]:
         """Python-float constants of this step (Python floats keep float32 float32)."""
@@ -215,57 +300,87 @@ class Optimizer:
         """Update ``state`` in place and write the step into ``tmp`` (then W -= tmp)."""
         raise NotImplementedError
 
-    def _apply(self, W: Any, dW: Any, state: list[Any], c: tuple[float, ...]) -> None:
-        """W -= step for one array (cache-blocked on the CPU when it is large)."""
-        n = W.size
-        if (
-            n > 2 * _CHUNK
-            and _is_numpy(W)
-            and _is_numpy(dW)
-            and W.flags.c_contiguous
-            and dW.flags.c_contiguous
-            and all(a.flags.c_contiguous for a in state)
-        ):
-            # every pass of the rule runs on a block that stays in cache
-            Wf, dWf = W.reshape(-1), dW.reshape(-1)
-            flat_state = [a.reshape(-1) for a in state]
-            tmp = self._buffer(W.dtype, _CHUNK)
-            for i in range(0, n, _CHUNK):
-                j = min(i + _CHUNK, n)
-                step = tmp[: j - i]
-                self._direction(dWf[i:j], [a[i:j] for a in flat_state], step, c)
-                Wf[i:j] -= step
-        else:
-            tmp = self._buffer(W.dtype, n)[:n].reshape(W.shape)
-            self._direction(dW, state, tmp, c)
+    def _update(self, W: Any, dW: Any, state: list[Any], tmp: Any, c: tuple[float, ...]) -> None:
+        """W -= step, with the state updated in place (``tmp``: scratch of W's shape).
+
+        ``W`` is None for a group of small parameters: the step is left in ``tmp``.
+        """
+        self._direction(dW, state, tmp, c)
+        if W is not None:
             W -= tmp
 
-    def _apply_group(self, items: list[tuple[str, Any, Any]], c: tuple[float, ...]) -> None:
+    def _apply(self, W: Any, dW: Any, state: list[Any], c: tuple[float, ...]) -> None:
+        """W -= step for one whole array (the GPU, or a non-contiguous array)."""
+        n = W.size
+        tmp = self._buffer(W.dtype, n)[:n].reshape(W.shape)
+        self._update(W, dW, state, tmp, c)
+
+    def _run(self, units: list[tuple[Any, Any, list[Any]]], c: tuple[float, ...]) -> None:
+        """Run the units, split over the threads when there is enough work.
+
+        Every unit touches its own elements only, so the split changes nothing in the
+        result: it is the same, bit for bit, on any number of threads.
+        """
+        total = sum(u[1].size for u in units)
+        threads = min(get_num_threads(), len(units))
+        if threads <= 1 or total < _PARALLEL_MIN:
+            self._run_part(units, c, 0)
+            return
+        # contiguous parts of about total / threads elements each
+        parts: list[list] = [[] for _ in range(threads)]
+        per, done = total / threads, 0
+        for u in units:
+            parts[min(int(done / per), threads - 1)].append(u)
+            done += u[1].size
+        pool = _executor(threads - 1)
+        futures = [pool.submit(self._run_part, part, c, k) for k, part in enumerate(parts[1:], 1)]
+        try:
+            self._run_part(parts[0], c, 0)
+        finally:
+            for f in futures:
+                f.result()
+
+    def _run_part(self, units: list[tuple[Any, Any, list[Any]]], c: tuple[float, ...],
+                  worker: int) -> None:
+        bufs: dict[Any, Any] = {}
+        for W, dW, state in units:
+            if W is None:  # a slice of a group: its own slice of the group's scratch
+                self._update(None, dW, state[:-1], state[-1], c)
+                continue
+            tmp = bufs.get(dW.dtype)
+            if tmp is None:
+                tmp = bufs[dW.dtype] = self._buffer(dW.dtype, _CHUNK, worker)
+            self._update(W, dW, state, tmp[: dW.size], c)
+
+    def _group_units(self, items: list[tuple[str, Any, Any]], units: list,
+                     c: tuple[float, ...]) -> list[tuple[Any, Any]]:
         """Multi-tensor update of the small parameters: one pass of the rule over all of them.
 
         Their state lives in one flat array per slot (``v["db1"]`` etc. are views
         into it) and their gradients are gathered into one flat buffer, so the
         rule costs a handful of array operations per step instead of a handful
-        per parameter.
+        per parameter.  The rule's blocks join ``units`` (or run now on the GPU);
+        the returned (W, step view) pairs are applied, W -= step, once they have run.
         """
         by_dtype: dict[str, list[tuple[str, Any, Any]]] = {}
         for item in items:
             by_dtype.setdefault(str(item[1].dtype), []).append(item)
         xp = get_xp()
+        tails: list[tuple[Any, Any]] = []
         for dtype, group in by_dtype.items():
             arena = self._arena(dtype, group)
             g, tmp, states, gviews, tviews = arena[1:6]
             for (_, _, dW), gv in zip(group, gviews, strict=True):
                 xp.copyto(gv, dW, casting="same_kind")
             n = g.size
-            if n > 2 * _CHUNK and _is_numpy(g):
+            if _is_numpy(g):
                 for i in range(0, n, _CHUNK):
                     j = min(i + _CHUNK, n)
-                    self._direction(g[i:j], [a[i:j] for a in states], tmp[i:j], c)
+                    units.append((None, g[i:j], [a[i:j] for a in states] + [tmp[i:j]]))
             else:
-                self._direction(g, states, tmp, c)
-            for (_, W, _), tv in zip(group, tviews, strict=True):
-                W -= tv
+                self._update(None, g, states, tmp, c)
+            tails.extend((W, tv) for (_, W, _), tv in zip(group, tviews, strict=True))
+        return tails
 
     def _arena(self, dtype: str, group: list[tuple[str, Any, Any]]) -> tuple:
         """The flat buffers of a group of small parameters, rebuilt when the group changes."""
@@ -310,9 +425,10 @@ class Optimizer:
         self._arenas[dtype] = arena
         return arena
 
-    def _buffer(self, dtype: Any, size: int) -> Any:
-        """A flat scratch array of at least ``size`` elements of ``dtype``, reused across steps."""
-        key = str(dtype)
+    def _buffer(self, dtype: Any, size: int, worker: int = 0) -> Any:
+        """A flat scratch array of at least ``size`` elements of ``dtype``, reused across steps
+        (one per worker thread)."""
+        key = f"{dtype}/{worker}"
         buf = self._scratch.get(key)
         if buf is None or buf.size < size:
             buf = get_xp().empty(size, dtype=dtype)

@@ -299,7 +299,11 @@ class Trainer:
             raise GlassnetError("training set is empty")
         if Y.shape[-1] != m:
             raise GlassnetError(f"X has {m} examples but Y has {Y.shape[-1]}")
-        if not bool(xp.isfinite(X).all()):
+        # a finite sum means every entry is finite (one pass, no temporary the size of X);
+        # only a non-finite sum (a NaN/inf, or finite values that overflow) needs the full check
+        with numpy.errstate(over="ignore", invalid="ignore"):  # an overflow is checked below
+            total = X.sum()
+        if not bool(xp.isfinite(total)) and not bool(xp.isfinite(X).all()):
             raise GlassnetError("training data contains NaN or inf")
         have_dev = X_dev is not None and Y_dev is not None
         if have_dev:

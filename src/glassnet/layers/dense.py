@@ -102,17 +102,30 @@ class Dense(Layer):
     def backward(self, dA: Any) -> Any:
         _, Z, A = self.cache
         dZ = self.activation.backward(dA, Z, A)
+        # dZ is a new array unless the activation handed back one of its inputs (linear: dA):
+        # then backward_from_dZ may scale it by 1/m in place instead of making dZ/m
+        self._dZ_owned = dZ is not dA and dZ is not Z and dZ is not A
         return self.backward_from_dZ(dZ)
 
     def backward_from_dZ(self, dZ: Any) -> Any:
-        """The linear part of backward, given dZ (used with dZ = A - Y at the output)."""
+        """The linear part of backward, given dZ (used with dZ = A - Y at the output).
+
+        dZ is left as it is, except when :meth:`backward` made it (then it is scaled in place).
+        """
+        overwrite_dZ = getattr(self, "_dZ_owned", False)
+        self._dZ_owned = False
         A_prev, _, _ = self.cache
         m = A_prev.shape[1]
         W = self.params["W"]
         dA_prev = W.T @ dZ if self.propagate_input_grad else None  # dA[l-1] = W[l]^T dZ[l]
         if self.trainable:
-            # the 1/m goes on dZ (n[l], m), smaller than dW (n[l], n[l-1])
-            dZ_m = dZ * (1.0 / m)
+            # the 1/m goes on dZ (n[l], m), smaller than dW (n[l], n[l-1]); a Python float
+            # keeps a float32 dZ float32
+            if overwrite_dZ:
+                dZ *= 1.0 / m
+                dZ_m = dZ
+            else:
+                dZ_m = dZ * (1.0 / m)
             self.grads["dW"] = dZ_m @ A_prev.T  # dW[l] = 1/m dZ[l] A[l-1]^T
             if self.use_bias:
                 self.grads["db"] = dZ_m.sum(axis=1, keepdims=True)  # db = 1/m sum(dZ[l])

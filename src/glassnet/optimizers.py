@@ -33,7 +33,11 @@ are updated together, multi-tensor style: their states are views into one flat
 array per slot, their gradients are gathered into one flat buffer, and the rule
 runs once over all of them.  On the CPU, large parameters are processed in
 chunks that fit in the cache, so the passes each rule makes run from cache
-rather than from main memory.
+rather than from main memory, and when a step has more than ``_PARALLEL_MIN``
+elements the chunks are shared out over ``get_num_threads()`` threads (a persistent
+pool; NumPy's ufuncs release the GIL).  Every chunk is updated on its own, so the
+result is the same, bit for bit, on any number of threads; ``set_num_threads(1)``
+keeps the update on the calling thread.
 """
 
 from __future__ import annotations

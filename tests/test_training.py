@@ -37,8 +37,9 @@ def test_minibatch_epoch_cost_is_example_weighted_mean():
         return c
 
     model.train_step = spy
-    hist = fit(model, X, y, optimizer="gd", learning_rate=0.1, epochs=1, batch_size=16,
-               progress=False)
+    hist = fit(
+        model, X, y, optimizer="gd", learning_rate=0.1, epochs=1, batch_size=16, progress=False
+    )
     sizes = [n for _, n in costs]
     assert sizes == [16, 16, 16, 2]  # the last partial batch is kept
     expected = sum(c * n for c, n in costs) / 50
@@ -73,8 +74,14 @@ def test_shuffle_is_seeded_and_differs_between_epochs():
 
 def test_resumed_run_equals_uninterrupted(tmp_path):
     X, y = _blobs()
-    kwargs = dict(optimizer="adam", learning_rate=0.01, batch_size=32, seed=7, progress=False,
-                  schedule={"name": "inverse_time", "decay_rate": 0.5})
+    kwargs = dict(
+        optimizer="adam",
+        learning_rate=0.01,
+        batch_size=32,
+        seed=7,
+        progress=False,
+        schedule={"name": "inverse_time", "decay_rate": 0.5},
+    )
 
     full = _model(keep_prob=0.8)
     Trainer(full, epochs=10, **kwargs).fit(X, y)
@@ -105,8 +112,19 @@ def test_early_stopping_restores_best_weights():
         def on_epoch_end(self, trainer, epoch, logs):
             snapshots[epoch] = {k: v.copy() for k, v in trainer.model.parameters.items()}
 
-    hist = fit(model, X, y, X_dev, y_dev, optimizer="adam", learning_rate=0.05, epochs=300,
-               batch_size=50, callbacks=[stop, Snap()], progress=False)
+    hist = fit(
+        model,
+        X,
+        y,
+        X_dev,
+        y_dev,
+        optimizer="adam",
+        learning_rate=0.05,
+        epochs=300,
+        batch_size=50,
+        callbacks=[stop, Snap()],
+        progress=False,
+    )
     assert hist.stopped_early
     assert hist.best_epoch == stop.best_epoch
     best = snapshots[stop.best_epoch]
@@ -136,8 +154,16 @@ def test_clipping_bounds_the_update():
     X, y = _blobs()
     model = _model()
     before = {k: v.copy() for k, v in model.parameters.items()}
-    fit(model, X * 100, y, optimizer="gd", learning_rate=1.0, epochs=1, clip_value=1e-3,
-        progress=False)
+    fit(
+        model,
+        X * 100,
+        y,
+        optimizer="gd",
+        learning_rate=1.0,
+        epochs=1,
+        clip_value=1e-3,
+        progress=False,
+    )
     for k, v in model.parameters.items():
         assert np.abs(v - before[k]).max() <= 1e-3 + 1e-7
 
@@ -146,8 +172,19 @@ def test_history_and_learning_curve(tmp_path):
     from glassnet.plots import learning_curve
 
     X, y = _blobs()
-    hist = fit(_model(), X, y, X[:, :50], y[:50], optimizer="adam", learning_rate=0.01,
-               epochs=5, batch_size=64, progress=False, record_every=1)
+    hist = fit(
+        _model(),
+        X,
+        y,
+        X[:, :50],
+        y[:50],
+        optimizer="adam",
+        learning_rate=0.01,
+        epochs=5,
+        batch_size=64,
+        progress=False,
+        record_every=1,
+    )
     assert sorted(hist.costs) == [0, 1, 2, 3, 4]
     assert hist.costs[4] < hist.costs[0]
     assert len(hist.series("dev_accuracy")[0]) == 5
@@ -159,13 +196,29 @@ def test_cli_resume_matches_uninterrupted(tmp_path):
     X, y = _blobs(m=300)
     data = tmp_path / "blobs.npz"
     np.savez(data, x=X.T, y=y)
-    common = ["--data", str(data), "--hidden", "8", "--optimizer", "adam", "--learning-rate",
-              "0.01", "--batch-size", "32", "--seed", "3", "--no-progress", "--json"]
+    common = [
+        "--data",
+        str(data),
+        "--hidden",
+        "8",
+        "--optimizer",
+        "adam",
+        "--learning-rate",
+        "0.01",
+        "--batch-size",
+        "32",
+        "--seed",
+        "3",
+        "--no-progress",
+        "--json",
+    ]
     assert main(["train", *common, "--iterations", "6", "--out", str(tmp_path / "full")]) == 0
     # a run with checkpoints every 2 epochs, whose last checkpoint we roll back to epoch 4
     out = tmp_path / "killed"
-    assert main(["train", *common, "--iterations", "4", "--checkpoint-every", "2",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["train", *common, "--iterations", "4", "--checkpoint-every", "2", "--out", str(out)])
+        == 0
+    )
     run = json.loads((out / "run.json").read_text())
     run["config"]["epochs"] = 6  # as if the run had been asked for 6 and killed after 4
     (out / "run.json").write_text(json.dumps(run))
@@ -180,3 +233,77 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path, capsys):
     assert main(["train", "--resume", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nothing to resume" in err[0]
+
+
+@pytest.mark.slow
+def test_killed_process_resumes_to_the_uninterrupted_result(tmp_path):
+    """SIGKILL a real `glassnet train` mid-run, resume it, compare with a run never killed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    X, y = _blobs(m=2000)
+    data = tmp_path / "blobs.npz"
+    np.savez(data, x=X.T, y=y)
+    args = [
+        "--data",
+        str(data),
+        "--hidden",
+        "64,64",
+        "--optimizer",
+        "adam",
+        "--learning-rate",
+        "0.003",
+        "--batch-size",
+        "16",
+        "--seed",
+        "5",
+        "--iterations",
+        "40",
+        "--checkpoint-every",
+        "1",
+        "--no-progress",
+        "--json",
+    ]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from glassnet.cli import main; sys.exit(main())",
+        "train",
+    ]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [*cmd, *args, "--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    state = killed / "checkpoint" / "trainer.json"
+    deadline = time.time() + 120
+    done = 0
+    while time.time() < deadline and proc.poll() is None:
+        if state.is_file():
+            try:
+                done = json.loads(state.read_text())["epochs_done"]
+            except (json.JSONDecodeError, KeyError, OSError):
+                done = 0
+            if done >= 3:
+                break
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        pytest.skip("the run finished before it could be killed (machine too fast)")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "parameters.npz").exists()  # the final model was never written
+    resumed = subprocess.run(
+        [*cmd, "--resume", str(killed), "--json", "--no-progress"], capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    full = subprocess.run(
+        [*cmd, *args, "--out", str(tmp_path / "full")], capture_output=True, text=True
+    )
+    assert full.returncode == 0, full.stderr
+    a = np.load(tmp_path / "full" / "parameters.npz")
+    b = np.load(killed / "parameters.npz")
+    for k in a.files:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert json.loads(resumed.stdout)["test_accuracy"] == json.loads(full.stdout)["test_accuracy"]

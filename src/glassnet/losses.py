@@ -92,9 +92,11 @@ class CategoricalCrossEntropy(Loss):
 
     def cost(self, A: Any, Y: Any) -> float:
         xp = get_xp()
-        A = xp.clip(A, _eps_for(A), 1.0)
+        L = xp.clip(A, _eps_for(A), 1.0)  # the only temporary: log and * Y run in place
+        xp.log(L, out=L)
+        L *= Y  # y_j log a_j
         m = Y.shape[-1]
-        return float(-(Y * xp.log(A)).sum() / m)
+        return float(-L.sum() / m)
 
     def gradient(self, A: Any, Y: Any) -> Any:
         xp = get_xp()

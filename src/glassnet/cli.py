@@ -246,6 +246,7 @@ def train(
             config.setdefault("batch_size", 64)
             config.setdefault("epochs", 60)
             config.setdefault("print_every", 5)
+            config.setdefault("dev_fraction", 0.1)  # so the learning curve shows train vs dev
     result = run_training(config, out=out, resume=bool(resume), progress=progress)
     m = result.metrics
     if as_json:

@@ -230,7 +230,8 @@ def examples_per_block(m: int, rows_per_example: int, row_bytes: int) -> int:
 
 
 def cols_blocks(
-    A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], scratch: Any
+    A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], scratch: Any,
+    column_major: bool | None = None,
 ) -> Iterator[tuple[int, int, Any]]:
     """(start, stop, cols of examples start..stop-1) for cache-sized blocks of examples.
 
@@ -245,7 +246,8 @@ def cols_blocks(
     rows, K = math.prod(out), math.prod(f) * C
     nb = examples_per_block(m, rows, K * A_pad.itemsize)
     view = window_view(A_pad, f, s, out)  # (m, *out, *f, C)
-    column_major = column_major_cols(f, C)
+    if column_major is None:
+        column_major = column_major_cols(f, C)
     if column_major:  # (*f, C, m, *out): the examples axis comes after the window's
         view = view.transpose(*range(1 + nd, 2 + 2 * nd), 0, *range(1, 1 + nd))
     lead = (slice(None),) * (nd + 1 if column_major else 0)

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..activations import Activation, get_activation
+from ..activations import Activation, Softmax, get_activation
 from ..backend import get_xp
 from ..initializers import initialize_weight
 from .base import Layer, ShapeError
@@ -263,13 +263,15 @@ def cols_blocks(
 
 def conv_gemm(
     A_pad: Any, W2: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int],
-    Z: Any, scratch: Any, b: Any = None,
+    Z: Any, scratch: Any, b: Any = None, g_inplace: Callable[[Any], Any] | None = None,
 ) -> Any:
     """Z = im2col(A_pad) @ W2 (+ b), written into ``Z`` (m * prod(out), n_C).
 
     The rows of ``cols`` are built in cache-sized blocks of examples (:func:`cols_blocks`):
     each block is multiplied as soon as it is copied, so the whole ``cols`` matrix is never
-    written to memory.  ``W2`` is (prod(f) * C, n_C).
+    written to memory.  ``W2`` is (prod(f) * C, n_C).  ``g_inplace`` (an element-wise
+    activation that writes over its input) is applied to each block while it is in cache:
+    Z then holds A = g(Z).
     """
     xp = get_xp()
     rows = math.prod(out)
@@ -278,6 +280,8 @@ def conv_gemm(
         xp.matmul(cols, W2, out=Zb)
         if b is not None:
             Zb += b
+        if g_inplace is not None:
+            g_inplace(Zb)
     return Z
 
 
@@ -511,6 +515,10 @@ class ConvND(Layer):
         out = self.output_shape[:-1]
         W2 = W.reshape(-1, n_C)
         b = self.params["b"].reshape(n_C) if self.use_bias else None
+        act = self.activation
+        # an element-wise g whose backward needs only A (ReLU, tanh, linear) is applied to
+        # each block of Z right after its product; softmax normalizes over axis 0, so not it
+        fused = act.inplace_ok and not isinstance(act, Softmax) and not self._is_pointwise()
         if self._is_pointwise():
             # 1x1 convolution: a reshape (and a strided pick when s > 1) and one GEMM
             if any(s_i > 1 for s_i in s):
@@ -525,9 +533,12 @@ class ConvND(Layer):
             Z = xp.empty((m * math.prod(out), n_C), dtype=dtype)
             rows = math.prod(out)
             scratch = self._block_buffer(m, rows, W2.shape[0], saved.dtype)
-            conv_gemm(saved, W2, f, s, out, Z, scratch, b)
+            conv_gemm(saved, W2, f, s, out, Z, scratch, b,
+                      act.forward_inplace if fused else None)
         Z = Z.reshape(m, *out, n_C)
-        act = self.activation
+        if fused:  # Z already holds A = g(Z), block by block
+            self.cache = (saved, A_prev.shape, Z, Z)
+            return Z
         if act.inplace_ok:
             # A = g(Z) over Z's memory: g's backward needs only A (ReLU: Z > 0 where A > 0)
             A = act.forward_inplace(Z)

@@ -549,9 +549,75 @@ class ConvND(Layer):
         return A
 
     def backward(self, dA: Any) -> Any:
+        """dZ = dA * g'(Z), then :meth:`backward_from_dZ` (fused block by block when g is
+        element-wise: see :meth:`_backward_by_blocks`)."""
         _, _, Z, A = self.cache
-        dZ = self.activation.backward(dA, Z, A)
+        act = self.activation
+        if (self.trainable and not self._is_pointwise() and act.inplace_ok
+                and not isinstance(act, Softmax)):
+            return self._backward_by_blocks(dA, A)
+        dZ = act.backward(dA, Z, A)
         return self.backward_from_dZ(dZ)
+
+    def _backward_by_blocks(self, dA: Any, A: Any) -> Any:
+        """The backward pass in one sweep over cache-sized blocks of examples:
+
+            dZ_b  = dA_b * g'(Z_b)          (g' from A alone: ReLU, tanh, linear)
+            dW   += cols_b^T dZ_b,  db += sum(dZ_b)
+            dZ_b  -> the interior of the padded dZ of the full convolution (if used)
+
+        so dZ is never a separate pass over memory; then dA_prev as in backward_from_dZ.
+        """
+        xp = get_xp()
+        saved = self.cache[0]
+        act = self.activation
+        W = self.params["W"]
+        n_C = W.shape[-1]
+        m = dA.shape[0]
+        out = self.output_shape[:-1]
+        rows = math.prod(out)
+        f, s = self.kernel_size, self.stride
+        dtype = xp.result_type(dA.dtype, A.dtype)
+        propagate = getattr(self, "propagate_input_grad", True)
+        full = propagate and self._use_full_convolution()
+        dZ_pad = interior = dZ2 = None
+        if full:
+            pads = self._full_convolution_pads()
+            dZ_pad = self._scratch("dZ_pad", padded_shape(dA.shape, pads), dtype, fill=0)
+            interior = dZ_pad[(slice(None), *(slice(a, a + n) for n, (a, _) in
+                                              zip(out, pads, strict=True)))]
+        elif propagate:
+            dZ2 = xp.empty((m * rows, n_C), dtype=dtype)
+        dA2, A2 = dA.reshape(-1, n_C), A.reshape(-1, n_C)
+        K = math.prod(f) * saved.shape[-1]
+        scratch = self._block_buffer(m, rows, K, saved.dtype)
+        dW = xp.zeros((K, n_C), dtype=dtype)
+        db = xp.zeros(n_C, dtype=dtype)
+        ones = self._scratch("ones", (m * rows,), dtype, fill=1)  # column sums as GEMVs
+        for start, stop, cols in cols_blocks(saved, f, s, out, scratch):
+            r = slice(start * rows, stop * rows)
+            dZb = act.backward(dA2[r], A2[r], A2[r])
+            if dZ2 is not None:
+                dZ2[r] = dZb
+            if interior is not None:
+                interior[start:stop] = dZb.reshape(stop - start, *out, n_C)
+            dW += cols.T @ dZb
+            if self.use_bias:
+                db += ones[: dZb.shape[0]] @ dZb
+        dW *= 1.0 / m
+        self.grads["dW"] = dW.reshape(W.shape)
+        if self.use_bias:
+            db *= 1.0 / m
+            self.grads["db"] = db.reshape(self.params["b"].shape)
+        if not propagate:
+            return None
+        if full:
+            return self._full_convolution_of_padded(dZ_pad)
+        pad_shape = padded_shape((m, *self.input_shape), self.pads)
+        K = math.prod(f) * self.input_shape[-1]
+        scratch = self._block_buffer(m, rows, K, dtype)
+        dA_pad = conv_input_grad(dZ2, W, pad_shape, f, s, out, scratch)
+        return crop(dA_pad, self.pads)
 
     def backward_from_dZ(self, dZ: Any) -> Any:
         """dW = 1/m cols^T dZ,  db = 1/m sum(dZ),  dA_prev = col2im(dZ W^T).
@@ -617,19 +683,27 @@ class ConvND(Layer):
             return False
         return self.filters <= FULL_CONVOLUTION_RATIO * self.input_shape[-1]
 
+    def _full_convolution_pads(self) -> tuple[tuple[int, int], ...]:
+        """Padding of dZ for the full convolution: f - 1 - p on each side."""
+        return tuple((f - 1 - a, f - 1 - b) for f, (a, b) in zip(self.kernel_size, self.pads,
+                                                                  strict=True))
+
     def _input_grad_by_full_convolution(self, dZ: Any) -> Any:
         """dA_prev[y, x, c] = sum_{di, dj, c'} dZ_pad[y+di, x+dj, c'] W[f-1-di, f-1-dj, c, c']."""
+        return self._full_convolution_of_padded(
+            self._padded("dZ_pad", dZ, self._full_convolution_pads()))
+
+    def _full_convolution_of_padded(self, dZ_pad: Any) -> Any:
+        """The full convolution of an already padded dZ_pad (m, n_H + f - 1, ..., n_C)."""
         xp = get_xp()
         nd = self.ndim
         W = self.params["W"]
         # W_rot[di, dj, c', c] = W[f-1-di, f-1-dj, c, c']
         W_rot = W[(slice(None, None, -1),) * nd].swapaxes(-1, -2)
-        pads = tuple((f - 1 - a, f - 1 - b) for f, (a, b) in zip(self.kernel_size, self.pads,
-                                                                   strict=True))
-        dZ_pad = self._padded("dZ_pad", dZ, pads)
         ones = (1,) * nd
         n_in = self.input_shape[:-1]
-        m = dZ.shape[0]
+        m = dZ_pad.shape[0]
+        dZ = dZ_pad
         W2 = W_rot.reshape(-1, W.shape[-2])  # (f f n_C, n_C_prev): a small copy
         dA_prev = xp.empty((m * math.prod(n_in), W.shape[-2]),
                            dtype=xp.result_type(dZ.dtype, W.dtype))

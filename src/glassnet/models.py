@@ -132,7 +132,8 @@ class Sequential:
 
     @property
     def parameters(self) -> dict[str, Any]:
-        """``{"W1": W[1], "b1": b[1], ...}``: the layers' own arrays (updates in place reach them)."""
+        """``{"W1": W[1], "b1": b[1], ...}``: the layers' own arrays (in-place updates reach
+        them)."""
         return {key: layer.params[pname] for layer, pname, key in self._keys}
 
     @property
@@ -290,9 +291,12 @@ class Sequential:
         """Name the first layer whose parameters or output are NaN/inf."""
         xp = get_xp()
         for layer, _, key in self._keys:
-            for pname, p in layer.params.items():
+            for p in layer.params.values():
                 if not bool(xp.isfinite(p).all()):
-                    return f"cost is {cost}: parameter {key} of layer {layer.describe()} is not finite"
+                    return (
+                        f"cost is {cost}: parameter {key} of layer {layer.describe()} "
+                        "is not finite"
+                    )
         if not bool(xp.isfinite(X).all()):
             return f"cost is {cost}: the input contains NaN or inf"
         A = X
@@ -370,7 +374,8 @@ class Sequential:
             raise LabelError("labels: contain NaN or inf")
         n = self.n_outputs
         if task == "multiclass":
-            if y.ndim == 2 and y.shape[0] == n and y.shape[1] > 0 and set(numpy.unique(y)) <= {0, 1}:
+            one_hot = y.ndim == 2 and y.shape[0] == n and y.shape[1] > 0
+            if one_hot and set(numpy.unique(y)) <= {0, 1}:
                 return xp.asarray(y, dtype=self.dtype)  # already one-hot (C, m)
             y = y.reshape(-1)
             if (y != numpy.round(y)).any() or y.min() < 0 or y.max() >= n:
@@ -424,7 +429,9 @@ class Sequential:
                 )
             )
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
         lines.insert(1, "-" * len(lines[0]))
         lines.append(f"total parameters: {self.n_parameters:,}  (loss: {self.loss.name})")
         return "\n".join(lines)
@@ -454,7 +461,8 @@ class Sequential:
         return model
 
     def __repr__(self) -> str:
-        return f"Sequential({len(self.layers)} layers, {self.n_parameters if self.built else '?'} parameters)"
+        count = self.n_parameters if self.built else "?"
+        return f"Sequential({len(self.layers)} layers, {count} parameters)"
 
 
 # -- the Course 1 systems ---------------------------------------------------------------

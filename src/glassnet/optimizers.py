@@ -38,6 +38,11 @@ elements the chunks can be shared out over ``set_num_threads(n)`` threads (a
 persistent pool; NumPy's ufuncs release the GIL).  Every chunk is updated on its own,
 so the result is the same, bit for bit, on any number of threads.  The default is one
 thread (``GLASSNET_NUM_THREADS`` changes it): see :func:`get_num_threads` for why.
+
+With numba installed, Momentum, RMSProp and Adam hand a large NumPy parameter (and the
+flat group of small ones) to :mod:`glassnet.fused` instead: the same update compiled into
+one pass that reads W, dW and the state once, bit for bit the result of the in-place
+sequence above (``GLASSNET_FUSED=0`` turns it off).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from typing import Any, ClassVar
 
 import numpy
 
+from . import fused as fused_kernels
 from .backend import get_xp, to_numpy
 
 # elements per chunk for the cache-blocked CPU path (64 Ki float32 = 256 KiB per array: the
@@ -202,6 +208,9 @@ class Optimizer:
 
     name: ClassVar[str] = "optimizer"
     slots: ClassVar[tuple[str, ...]] = ()
+    #: large CPU parameters go through glassnet.fused's one-pass kernel when numba is there
+    #: (bitwise the result of ``_direction``; instances may set it False)
+    fused: bool = False
 
     def __init__(self, learning_rate: float = 0.01) -> None:
         lr = float(learning_rate)
@@ -211,7 +220,7 @@ class Optimizer:
         self.t = 0
         self.state: dict[str, dict[str, Any]] = {slot: {} for slot in self.slots}
         self._scratch: dict[str, Any] = {}
-        self._arenas: dict[str, tuple] = {}
+        self._arenas: dict[Any, tuple] = {}
 
     # -- the course's names for the state --------------------------------------------
     @property
@@ -268,6 +277,8 @@ class Optimizer:
                 small.append((gkey, W, dW))
                 continue
             state = [self._slot(slot, gkey, W) for slot in self.slots]
+            if self.fused and fused_kernels.update(self.name, W, dW, state, c):
+                continue  # the same update in one compiled pass (glassnet.fused)
             if (
                 W.size > _CHUNK
                 and _is_numpy(W)
@@ -367,9 +378,9 @@ class Optimizer:
         per parameter.  The rule's blocks join ``units`` (or run now on the GPU);
         the returned (W, step view) pairs are applied, W -= step, once they have run.
         """
-        by_dtype: dict[str, list[tuple[str, Any, Any]]] = {}
+        by_dtype: dict[Any, list[tuple[str, Any, Any]]] = {}
         for item in items:
-            by_dtype.setdefault(str(item[1].dtype), []).append(item)
+            by_dtype.setdefault(item[1].dtype, []).append(item)
         xp = get_xp()
         tails: list[tuple[Any, Any]] = []
         for dtype, group in by_dtype.items():
@@ -378,7 +389,9 @@ class Optimizer:
             for (_, _, dW), gv in zip(group, gviews, strict=True):
                 xp.copyto(gv, dW, casting="same_kind")
             n = g.size
-            if _is_numpy(g):
+            if self.fused and fused_kernels.direction(self.name, tmp, g, states, c):
+                pass  # the rule in one compiled pass: tmp holds the step (glassnet.fused)
+            elif _is_numpy(g):
                 for i in range(0, n, _CHUNK):
                     j = min(i + _CHUNK, n)
                     units.append((None, g[i:j], [a[i:j] for a in states] + [tmp[i:j]]))
@@ -387,7 +400,7 @@ class Optimizer:
             tails.extend((W, tv) for (_, W, _), tv in zip(group, tviews, strict=True))
         return tails
 
-    def _arena(self, dtype: str, group: list[tuple[str, Any, Any]]) -> tuple:
+    def _arena(self, dtype: Any, group: list[tuple[str, Any, Any]]) -> tuple:
         """The flat buffers of a group of small parameters, rebuilt when the group changes."""
         signature = tuple((gkey, tuple(W.shape)) for gkey, W, _ in group)
         arena = self._arenas.get(dtype)
@@ -526,6 +539,7 @@ class Momentum(Optimizer):
 
     name = "momentum"
     slots = ("v",)
+    fused = True
 
     def __init__(self, learning_rate: float = 0.01, beta: float = 0.9) -> None:
         super().__init__(learning_rate)
@@ -564,6 +578,7 @@ class RMSProp(Optimizer):
 
     name = "rmsprop"
     slots = ("s",)
+    fused = True
 
     def __init__(
         self, learning_rate: float = 0.001, beta2: float = 0.9, epsilon: float = 1e-8
@@ -613,6 +628,7 @@ class Adam(Optimizer):
 
     name = "adam"
     slots = ("v", "s")
+    fused = True
 
     def __init__(
         self,

@@ -31,7 +31,7 @@ import numpy
 
 from .backend import get_xp, to_numpy
 from .clipping import clip_by_norm, clip_by_value
-from .errors import GlassnetError, TrainingDiverged
+from .errors import GlassnetError
 from .optimizers import Optimizer, get_optimizer
 from .schedules import Schedule, get_schedule
 
@@ -404,7 +404,9 @@ class Trainer:
         )
 
     # -- checkpoints ------------------------------------------------------------------------
-    def save_checkpoint(self, directory: str | Path, epochs_done: int, extra: dict | None = None) -> None:
+    def save_checkpoint(
+        self, directory: str | Path, epochs_done: int, extra: dict | None = None
+    ) -> None:
         """Model, optimizer state, history and callbacks' state, swapped in atomically."""
         from .persistence import atomic_save_npz, atomic_write_json, save_model
 
@@ -450,7 +452,8 @@ class Trainer:
         self.optimizer.load_state_dict(
             {k[4:]: v for k, v in arrays.items() if k.startswith("opt:")}
         )
-        for i, (cb, state) in enumerate(zip(self.callbacks, info.get("callbacks", []), strict=False)):
+        saved = info.get("callbacks", [])
+        for i, (cb, state) in enumerate(zip(self.callbacks, saved, strict=False)):
             cb.load_state_dict(state)
             prefix = f"cb{i}:"
             cb.load_arrays({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})

@@ -1,0 +1,159 @@
+"""Fused CPU kernels for the optimizers' updates (optional, through numba).
+
+The optimizers in :mod:`glassnet.optimizers` write each update as a short sequence of
+in-place array operations, the equations of the notes one line at a time.  On the CPU
+that costs one pass over the parameter per operation (about a dozen for Adam).  When
+`numba <https://numba.pydata.org>`_ is installed, a large NumPy parameter is instead
+updated by one compiled loop per optimizer that reads ``W``, ``dW`` and the state once
+and writes them once, the way PyTorch's fused Adam does::
+
+    momentum   v := beta v + (1 - beta) dW;                 W := W - (alpha v)
+    rmsprop    s := beta2 s + (1 - beta2) dW^2;             W := W - (alpha dW / (sqrt(s) + eps))
+    adam       v := beta1 v + (1 - beta1) dW;  s := beta2 s + (1 - beta2) dW^2
+               W := W - (step_size v / (sqrt(s) + eps_hat))
+
+(Adam's bias corrections are folded into ``step_size`` and ``eps_hat``, as in
+:class:`glassnet.optimizers.Adam`.)  Every element goes through the same float
+operations, in the same order and in the parameter's own precision, as the NumPy
+sequence, so the two paths give the same parameters bit for bit
+(``tests/test_fused.py``); the kernels are only faster.
+
+Set ``GLASSNET_FUSED=0`` to use the NumPy sequence everywhere.  The kernels are compiled
+on first use and cached on disk by numba (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+
+_KERNELS: dict[str, Callable[..., None]] | None = None
+_FAILED = False
+_DISABLED_VALUES = frozenset(("0", "false", "no", "off"))
+
+
+def enabled() -> bool:
+    """Whether the fused kernels are used: numba importable and ``GLASSNET_FUSED`` not 0."""
+    if os.environ.get("GLASSNET_FUSED", "1").strip().lower() in _DISABLED_VALUES:
+        return False
+    return _kernels() is not None
+
+
+def _kernels() -> dict[str, Callable[..., None]] | None:
+    """The compiled kernels by optimizer name (None when numba is missing)."""
+    global _KERNELS, _FAILED
+    if _KERNELS is not None or _FAILED:
+        return _KERNELS
+    try:
+        import numba
+    except Exception:  # numba missing or broken: the NumPy path is used
+        _FAILED = True
+        return None
+
+    # error_model="numpy": a division by zero gives inf as in NumPy instead of raising, which
+    # also lets the compiler vectorize the loop (SIMD over 8 or 16 elements at a time)
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+    @jit
+    def momentum(W, dW, v, lr, beta, one_minus_beta):
+        for i in range(W.size):
+            v_i = v[i] * beta + dW[i] * one_minus_beta  # v = beta v + (1 - beta) dW
+            v[i] = v_i
+            W[i] -= v_i * lr  # W -= alpha v
+
+    @jit
+    def rmsprop(W, dW, s, lr, beta2, one_minus_beta2, eps):
+        for i in range(W.size):
+            g = dW[i]
+            s_i = s[i] * beta2 + (g * g) * one_minus_beta2  # s = beta2 s + (1 - beta2) dW^2
+            s[i] = s_i
+            W[i] -= (g / (numpy.sqrt(s_i) + eps)) * lr  # W -= alpha dW / (sqrt(s) + eps)
+
+    @jit
+    def adam(W, dW, v, s, b1, one_minus_b1, b2, one_minus_b2, step_size, eps_hat):
+        for i in range(W.size):
+            g = dW[i]
+            v_i = v[i] * b1 + g * one_minus_b1  # v = beta1 v + (1 - beta1) dW
+            s_i = s[i] * b2 + (g * g) * one_minus_b2  # s = beta2 s + (1 - beta2) dW^2
+            v[i] = v_i
+            s[i] = s_i
+            W[i] -= (v_i / (numpy.sqrt(s_i) + eps_hat)) * step_size
+
+    # the same rules writing the step into ``out`` instead of subtracting it from W (for a
+    # group of small parameters gathered into one flat buffer, whose W are applied after)
+    @jit
+    def momentum_step(out, dW, v, lr, beta, one_minus_beta):
+        for i in range(out.size):
+            v_i = v[i] * beta + dW[i] * one_minus_beta
+            v[i] = v_i
+            out[i] = v_i * lr
+
+    @jit
+    def rmsprop_step(out, dW, s, lr, beta2, one_minus_beta2, eps):
+        for i in range(out.size):
+            g = dW[i]
+            s_i = s[i] * beta2 + (g * g) * one_minus_beta2
+            s[i] = s_i
+            out[i] = (g / (numpy.sqrt(s_i) + eps)) * lr
+
+    @jit
+    def adam_step(out, dW, v, s, b1, one_minus_b1, b2, one_minus_b2, step_size, eps_hat):
+        for i in range(out.size):
+            g = dW[i]
+            v_i = v[i] * b1 + g * one_minus_b1
+            s_i = s[i] * b2 + (g * g) * one_minus_b2
+            v[i] = v_i
+            s[i] = s_i
+            out[i] = (v_i / (numpy.sqrt(s_i) + eps_hat)) * step_size
+
+    _KERNELS = {
+        "momentum": momentum,
+        "rmsprop": rmsprop,
+        "adam": adam,
+        "momentum_step": momentum_step,
+        "rmsprop_step": rmsprop_step,
+        "adam_step": adam_step,
+    }
+    return _KERNELS
+
+
+def update(name: str, W: Any, dW: Any, state: list[Any], constants: tuple[float, ...]) -> bool:
+    """Apply optimizer ``name``'s whole update to ``W`` in one pass; False when it can't.
+
+    ``W``, ``dW`` and the state arrays must be C-contiguous NumPy arrays of one float
+    dtype; ``constants`` are the optimizer's ``_constants`` (converted to that dtype, as
+    NumPy converts a Python float in ``W *= c``).
+    """
+    return _call(name, W, dW, state, constants)
+
+
+def direction(name: str, out: Any, dW: Any, state: list[Any], constants: tuple[float, ...]) -> bool:
+    """Update the state and write the step (what ``W -=`` subtracts) into ``out``, in one
+    pass; False when it can't.  The same arrays as :func:`update`, ``out`` in W's place."""
+    return _call(name + "_step", out, dW, state, constants)
+
+
+def _call(name: str, W: Any, dW: Any, state: list[Any], constants: tuple[float, ...]) -> bool:
+    if os.environ.get("GLASSNET_FUSED", "1").strip().lower() in _DISABLED_VALUES:
+        return False
+    kernel = (_KERNELS if _KERNELS is not None else _kernels() or {}).get(name)
+    if kernel is None:
+        return False
+    dtype = W.dtype
+    if dtype != numpy.float32 and dtype != numpy.float64:
+        return False
+    for a in (W, dW, *state):
+        if type(a) is not numpy.ndarray or a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    if not W.flags.writeable:
+        return False
+    kernel(
+        W.reshape(-1),
+        dW.reshape(-1),
+        *(a.reshape(-1) for a in state),
+        *(dtype.type(c) for c in constants),
+    )
+    return True

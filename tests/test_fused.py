@@ -74,3 +74,18 @@ def test_arrays_the_kernels_cannot_take_fall_back(monkeypatch):
     assert not fused.update("nesterov", W, W, state, c)  # no such kernel
     assert fused.update("adam", W, W.copy(), state, c)
     assert np.all(W < 1)
+
+
+def test_a_small_model_keeps_the_numpy_path(monkeypatch):
+    """Below fused.MIN_ELEMENTS parameters a step never calls the kernels (nor loads numba)."""
+    monkeypatch.setenv("GLASSNET_FUSED", "1")
+    calls: list[str] = []
+    monkeypatch.setattr(fused, "_call", lambda name, *a: calls.append(name) or False)
+    params = {"W1": np.ones((64, 64), np.float32), "b1": np.zeros((64, 1), np.float32)}
+    grads = {"dW1": np.ones((64, 64), np.float32), "db1": np.ones((64, 1), np.float32)}
+    Adam(0.1).step(params, grads)
+    assert calls == [] and params["W1"][0, 0] < 1
+
+
+def test_load_compiles_every_kernel():
+    assert fused.load((np.float32,))

@@ -260,6 +260,8 @@ class Optimizer:
         """
         self.t += 1
         c = self._constants(float(self.learning_rate), self.t)
+        # the one-pass kernels for a large enough step (glassnet.fused)
+        use_fused = self.fused and self._fused_ok(parameters, grads)
         small: list[tuple[str, Any, Any]] = []
         # units of work of the cache-blocked CPU path: (W, dW, state) chunks of <= _CHUNK
         units: list[tuple[Any, Any, list[Any]]] = []
@@ -277,7 +279,7 @@ class Optimizer:
                 small.append((gkey, W, dW))
                 continue
             state = [self._slot(slot, gkey, W) for slot in self.slots]
-            if self.fused and fused_kernels.update(self.name, W, dW, state, c):
+            if use_fused and fused_kernels.update(self.name, W, dW, state, c):
                 continue  # the same update in one compiled pass (glassnet.fused)
             if (
                 W.size > _CHUNK
@@ -292,7 +294,7 @@ class Optimizer:
                 self._apply(W, dW, state, c)
         tails: list[tuple[Any, Any]] = []
         if small:
-            tails = self._group_units(small, units, c)
+            tails = self._group_units(small, units, c, use_fused)
         if units:
             self._run(units, c)
         for W, step in tails:  # the grouped parameters: W -= their slice of the step
@@ -368,8 +370,16 @@ class Optimizer:
                 tmp = bufs[dW.dtype] = self._buffer(dW.dtype, _CHUNK, worker)
             self._update(W, dW, state, tmp[: dW.size], c)
 
+    def _fused_ok(self, parameters: Mapping[str, Any], grads: Mapping[str, Any]) -> bool:
+        """Whether this step is large enough for glassnet.fused (decided once per model)."""
+        n = len(parameters)
+        if getattr(self, "_fused_for", (None,))[0] != n:
+            total = sum(int(W.size) for W in parameters.values())
+            self._fused_for = (n, total >= fused_kernels.MIN_ELEMENTS)
+        return self._fused_for[1]
+
     def _group_units(self, items: list[tuple[str, Any, Any]], units: list,
-                     c: tuple[float, ...]) -> list[tuple[Any, Any]]:
+                     c: tuple[float, ...], use_fused: bool = False) -> list[tuple[Any, Any]]:
         """Multi-tensor update of the small parameters: one pass of the rule over all of them.
 
         Their state lives in one flat array per slot (``v["db1"]`` etc. are views
@@ -389,7 +399,7 @@ class Optimizer:
             for (_, _, dW), gv in zip(group, gviews, strict=True):
                 xp.copyto(gv, dW, casting="same_kind")
             n = g.size
-            if self.fused and fused_kernels.direction(self.name, tmp, g, states, c):
+            if use_fused and fused_kernels.direction(self.name, tmp, g, states, c):
                 pass  # the rule in one compiled pass: tmp holds the step (glassnet.fused)
             elif _is_numpy(g):
                 for i in range(0, n, _CHUNK):

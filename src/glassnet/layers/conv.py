@@ -163,6 +163,21 @@ def window_view(A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[in
     return xp.lib.stride_tricks.as_strided(A_pad, shape=shape, strides=strides)
 
 
+def channels_first_window_view(
+    A_pad: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int]
+) -> Any:
+    """The windows of ``A_pad`` (m, *spatial, C) as a view (*f, C, m, *out) of a
+    channels-first copy (m, C, *spatial): ``view[di, dj, c, i, h, w] =
+    A_pad[i, h*s + di, w*s + dj, c]``, with unit stride along w when s = 1."""
+    xp = get_xp()
+    A_cf = xp.ascontiguousarray(xp.moveaxis(A_pad, -1, 1))  # (m, C, *spatial)
+    st = A_cf.strides
+    spatial = st[2:]
+    shape = (*f, A_pad.shape[-1], A_pad.shape[0], *out)
+    strides = (*spatial, st[1], st[0], *(a * b for a, b in zip(spatial, s, strict=True)))
+    return xp.lib.stride_tricks.as_strided(A_cf, shape=shape, strides=strides)
+
+
 def offset_slices(
     offset: Sequence[int], s: Sequence[int], out: Sequence[int]
 ) -> tuple[slice, ...]:
@@ -245,11 +260,17 @@ def cols_blocks(
     m, C = A_pad.shape[0], A_pad.shape[-1]
     rows, K = math.prod(out), math.prod(f) * C
     nb = examples_per_block(m, rows, K * A_pad.itemsize)
-    view = window_view(A_pad, f, s, out)  # (m, *out, *f, C)
     if column_major is None:
         column_major = column_major_cols(f, C)
-    if column_major:  # (*f, C, m, *out): the examples axis comes after the window's
-        view = view.transpose(*range(1 + nd, 2 + 2 * nd), 0, *range(1, 1 + nd))
+    if column_major:
+        # (*f, C, m, *out): the examples axis comes after the window's.  Read from a
+        # channels-first copy of the (small) input so that each output row of the image is
+        # a contiguous run of pixels in the source too (with channels last it is strided).
+        view = channels_first_window_view(A_pad, f, s, out) if C > 1 else (
+            window_view(A_pad, f, s, out).transpose(
+                *range(1 + nd, 2 + 2 * nd), 0, *range(1, 1 + nd)))
+    else:
+        view = window_view(A_pad, f, s, out)  # (m, *out, *f, C)
     lead = (slice(None),) * (nd + 1 if column_major else 0)
     flat = scratch.reshape(-1)
     for start in range(0, m, nb):

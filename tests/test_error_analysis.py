@@ -157,6 +157,34 @@ def test_errors_command(image_run, tmp_path):
     assert json.loads(res.output)["tags"]["blurry"]["count"] == 1
 
 
+def test_errors_on_a_file_that_holds_only_the_test_set(image_run, tmp_path):
+    """``--data test_catvnoncat.h5`` (one set in the file) analyses that set, as evaluate does."""
+    model_dir, data = image_run
+    single = tmp_path / "only_test.npz"
+    with numpy.load(data) if data.endswith(".npz") else _h5_test(data) as d:
+        numpy.savez(single, x=d["test_x"], y=d["test_y"])
+    res = CliRunner().invoke(errors_command, [str(model_dir), "--data", str(single),
+                                              "--out", str(tmp_path / "e"), "--json"])
+    assert res.exit_code == 0, res.output
+    expected = 60 if data.endswith(".npz") else 50  # synthetic test set, or the cat test file
+    assert json.loads(res.output)["m"] == expected
+
+
+class _h5_test:
+    """The cat test file's arrays under npz-like names (a context manager)."""
+
+    def __init__(self, train_path: str) -> None:
+        import h5py
+
+        self.f = h5py.File(Path(train_path).with_name("test_catvnoncat.h5"), "r")
+
+    def __enter__(self) -> dict:
+        return {"test_x": self.f["test_set_x"][:], "test_y": self.f["test_set_y"][:]}
+
+    def __exit__(self, *exc: object) -> None:
+        self.f.close()
+
+
 def test_sheet_from_another_model_is_refused(image_run, tmp_path):
     model_dir, data = image_run
     sheet = tmp_path / "other.csv"

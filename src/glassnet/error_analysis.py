@@ -461,9 +461,9 @@ def load_split(model_dir: str | Path, data: str | None, split: str) -> tuple[Any
         ds = Dataset(x=xy[0], y=xy[1], classes=splits.classes, source=splits.source)
         return ds, f"the {split} set of the run in {model_dir}"
     if split == "test":
-        _, ds = load_train_test(data)
-        if ds is None:
-            raise GlassnetError(f"{data}: no test part (use --split train)")
+        train, ds = load_train_test(data)
+        if ds is None:  # a file that holds one set (test_catvnoncat.h5): that set, as evaluate
+            return train, f"the examples of {train.source or data} (its only set)"
     elif split == "train_dev":
         raise GlassnetError("--split train_dev: a train-dev set exists only in a run; "
                             "leave out --data to use the run's sets")

@@ -807,7 +807,9 @@ def markdown_report(command: str, info: dict[str, Any], gemm: dict[str, Any],
         "",
         "Times are medians of the timed repeats (after a warm-up), spread min - max; "
         "`glassnet/this` below 1 means glassnet is faster.  Memory rows: peak RSS of one "
-        "training epoch above the process's peak after imports and data.",
+        "training epoch above the process's peak after imports and data (for glassnet also "
+        "after numba and its compiled optimizer kernels, whose cost is shown), and in "
+        "brackets the whole process's peak.",
         "",
         table(entries),
         "",

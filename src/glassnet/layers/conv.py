@@ -268,9 +268,11 @@ def cols_blocks(
         # (*f, C, m, *out): the examples axis comes after the window's.  Read from a
         # channels-first copy of the (small) input so that each output row of the image is
         # a contiguous run of pixels in the source too (with channels last it is strided).
-        view = channels_first_window_view(A_pad, f, s, out) if C > 1 else (
-            window_view(A_pad, f, s, out).transpose(
-                *range(1 + nd, 2 + 2 * nd), 0, *range(1, 1 + nd)))
+        if C > 1:
+            view = channels_first_window_view(A_pad, f, s, out)
+        else:
+            view = window_view(A_pad, f, s, out)  # (m, *out, *f, 1)
+            view = view.transpose(*range(1 + nd, 2 + 2 * nd), 0, *range(1, 1 + nd))
     else:
         view = window_view(A_pad, f, s, out)  # (m, *out, *f, C)
     lead = (slice(None),) * (nd + 1 if column_major else 0)

@@ -43,27 +43,46 @@ _DISABLED_VALUES = frozenset(("0", "false", "no", "off"))
 MIN_ELEMENTS = 1 << 17
 
 
+def switched_on() -> bool:
+    """Whether ``GLASSNET_FUSED`` allows compiled kernels (unset, or not 0/false/no/off)."""
+    return os.environ.get("GLASSNET_FUSED", "1").strip().lower() not in _DISABLED_VALUES
+
+
 def enabled() -> bool:
     """Whether the fused kernels are used: numba importable and ``GLASSNET_FUSED`` not 0."""
-    if os.environ.get("GLASSNET_FUSED", "1").strip().lower() in _DISABLED_VALUES:
+    if not switched_on():
         return False
     return _kernels() is not None
 
 
-def _kernels() -> dict[str, Callable[..., None]] | None:
-    """The compiled kernels by optimizer name (None when numba is missing)."""
-    global _KERNELS, _FAILED
-    if _KERNELS is not None or _FAILED:
-        return _KERNELS
+def numba_jit() -> Callable[[Callable[..., Any]], Callable[..., Any]] | None:
+    """numba's ``njit`` as glassnet's compiled kernels use it, or None without numba.
+
+    ``cache=True``: compiled once, then loaded from numba's on-disk cache.
+    ``error_model="numpy"``: a division by zero gives inf as in NumPy instead of raising,
+    which also lets the compiler vectorize the loops (SIMD over 8 or 16 elements at a time).
+    Shared by the optimizer kernels here and the pooling kernels
+    (:mod:`glassnet.layers.compiled`).
+    """
+    global _FAILED
+    if _FAILED:
+        return None
     try:
         import numba
     except Exception:  # numba missing or broken: the NumPy path is used
         _FAILED = True
         return None
+    return numba.njit(cache=True, nogil=True, error_model="numpy")
 
-    # error_model="numpy": a division by zero gives inf as in NumPy instead of raising, which
-    # also lets the compiler vectorize the loops (SIMD over 8 or 16 elements at a time)
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+def _kernels() -> dict[str, Callable[..., None]] | None:
+    """The compiled kernels by optimizer name (None when numba is missing)."""
+    global _KERNELS
+    if _KERNELS is not None:
+        return _KERNELS
+    jit = numba_jit()
+    if jit is None:
+        return None
 
     # each rule once, for one element: (the step that W -= subtracts, the new state)
     @jit
@@ -116,77 +135,6 @@ def _kernels() -> dict[str, Callable[..., None]] | None:
     def adam_step(out, dW, v, s, *c):
         for i in range(out.size):
             out[i], v[i], s[i] = adam_rule(dW[i], v[i], s[i], *c)
-
-    _KERNELS = {
-        "momentum": momentum,
-        "rmsprop": rmsprop,
-        "adam": adam,
-        "momentum_step": momentum_step,
-        "rmsprop_step": rmsprop_step,
-        "adam_step": adam_step,
-    }
-    return _KERNELS
-    try:
-        import numba
-    except Exception:  # numba missing or broken: the NumPy path is used
-        _FAILED = True
-        return None
-
-    # error_model="numpy": a division by zero gives inf as in NumPy instead of raising, which
-    # also lets the compiler vectorize the loop (SIMD over 8 or 16 elements at a time)
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-
-    @jit
-    def momentum(W, dW, v, lr, beta, one_minus_beta):
-        for i in range(W.size):
-            v_i = v[i] * beta + dW[i] * one_minus_beta  # v = beta v + (1 - beta) dW
-            v[i] = v_i
-            W[i] -= v_i * lr  # W -= alpha v
-
-    @jit
-    def rmsprop(W, dW, s, lr, beta2, one_minus_beta2, eps):
-        for i in range(W.size):
-            g = dW[i]
-            s_i = s[i] * beta2 + (g * g) * one_minus_beta2  # s = beta2 s + (1 - beta2) dW^2
-            s[i] = s_i
-            W[i] -= (g / (numpy.sqrt(s_i) + eps)) * lr  # W -= alpha dW / (sqrt(s) + eps)
-
-    @jit
-    def adam(W, dW, v, s, b1, one_minus_b1, b2, one_minus_b2, step_size, eps_hat):
-        for i in range(W.size):
-            g = dW[i]
-            v_i = v[i] * b1 + g * one_minus_b1  # v = beta1 v + (1 - beta1) dW
-            s_i = s[i] * b2 + (g * g) * one_minus_b2  # s = beta2 s + (1 - beta2) dW^2
-            v[i] = v_i
-            s[i] = s_i
-            W[i] -= (v_i / (numpy.sqrt(s_i) + eps_hat)) * step_size
-
-    # the same rules writing the step into ``out`` instead of subtracting it from W (for a
-    # group of small parameters gathered into one flat buffer, whose W are applied after)
-    @jit
-    def momentum_step(out, dW, v, lr, beta, one_minus_beta):
-        for i in range(out.size):
-            v_i = v[i] * beta + dW[i] * one_minus_beta
-            v[i] = v_i
-            out[i] = v_i * lr
-
-    @jit
-    def rmsprop_step(out, dW, s, lr, beta2, one_minus_beta2, eps):
-        for i in range(out.size):
-            g = dW[i]
-            s_i = s[i] * beta2 + (g * g) * one_minus_beta2
-            s[i] = s_i
-            out[i] = (g / (numpy.sqrt(s_i) + eps)) * lr
-
-    @jit
-    def adam_step(out, dW, v, s, b1, one_minus_b1, b2, one_minus_b2, step_size, eps_hat):
-        for i in range(out.size):
-            g = dW[i]
-            v_i = v[i] * b1 + g * one_minus_b1
-            s_i = s[i] * b2 + (g * g) * one_minus_b2
-            v[i] = v_i
-            s[i] = s_i
-            out[i] = (v_i / (numpy.sqrt(s_i) + eps_hat)) * step_size
 
     _KERNELS = {
         "momentum": momentum,

@@ -34,9 +34,10 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..activations import Activation, Softmax, get_activation
+from ..activations import Activation, Linear, ReLU, Softmax, get_activation
 from ..backend import get_xp
 from ..initializers import initialize_weight
+from . import compiled
 from .base import Layer, ShapeError
 
 Padding = str | int | Sequence[int] | Sequence[Sequence[int]]
@@ -296,13 +297,22 @@ def conv_gemm(
     each block is multiplied as soon as it is copied, so the whole ``cols`` matrix is never
     written to memory.  ``W2`` is (prod(f) * C, n_C).  ``g_inplace`` (an element-wise
     activation that writes over its input) is applied to each block while it is in cache:
-    Z then holds A = g(Z).
+    Z then holds A = g(Z).  On NumPy, b + ReLU (or b alone) is one compiled pass per block
+    (:func:`glassnet.layers.compiled.bias_relu`).
     """
     xp = get_xp()
     rows = math.prod(out)
+    # b + ReLU (or b alone) in one compiled pass per block (glassnet.layers.compiled)
+    g = getattr(g_inplace, "__self__", None)
+    relu = isinstance(g, ReLU)
+    one_pass = (b is not None and (g_inplace is None or relu or isinstance(g, Linear))
+                and compiled.takes(Z, W2))
     for start, stop, cols in cols_blocks(A_pad, f, s, out, scratch):
         Zb = Z[start * rows : stop * rows]
         xp.matmul(cols, W2, out=Zb)
+        if one_pass:
+            compiled.bias_relu(Zb, b, relu)
+            continue
         if b is not None:
             Zb += b
         if g_inplace is not None:
@@ -378,6 +388,17 @@ def conv_input_grad(
     dtype = xp.result_type(dZ2.dtype, W.dtype)
     dA_pad = xp.zeros(tuple(pad_shape), dtype=dtype)
     nb = examples_per_block(m, rows, K * C * dA_pad.itemsize)
+    if len(f) == 2 and compiled.takes(dA_pad, dZ2, W):
+        # dcols = dZ W2^T in window-row layout (rows, (di, dj, c)), then one compiled
+        # scatter-add pass per block (glassnet.layers.compiled.col2im)
+        W2T = W.reshape(K * C, W.shape[-1]).T
+        for start in range(0, m, nb):
+            stop = min(m, start + nb)
+            n = (stop - start) * rows
+            dcols = scratch.reshape(-1)[: n * K * C].reshape(n, K * C)
+            xp.matmul(dZ2[start * rows : stop * rows], W2T, out=dcols)
+            compiled.col2im(dcols, dA_pad[start:stop], tuple(out), tuple(f), tuple(s))
+        return dA_pad
     offsets = list(kernel_offsets(f))
     for start in range(0, m, nb):
         stop = min(m, start + nb)
@@ -619,11 +640,20 @@ class ConvND(Layer):
         dW = xp.zeros((K, n_C), dtype=dtype)
         db = xp.zeros(n_C, dtype=dtype)
         ones = self._scratch("ones", (m * rows,), dtype, fill=1)  # column sums as GEMVs
+        # ReLU: dZ_b in one compiled pass, written where it goes (glassnet.layers.compiled)
+        one_pass = isinstance(act, ReLU) and compiled.takes(dA2, A2)
+        if one_pass and dZ2 is None:
+            nb = examples_per_block(m, rows, K * saved.itemsize)
+            dZ_block = self._scratch("dZ_block", (nb * rows, n_C), dtype)
         for start, stop, cols in cols_blocks(saved, f, s, out, scratch):
             r = slice(start * rows, stop * rows)
-            dZb = act.backward(dA2[r], A2[r], A2[r])
-            if dZ2 is not None:
-                dZ2[r] = dZb
+            if one_pass:
+                dZb = dZ2[r] if dZ2 is not None else dZ_block[: r.stop - r.start]
+                compiled.relu_backward(dA2[r], A2[r], dZb)
+            else:
+                dZb = act.backward(dA2[r], A2[r], A2[r])
+                if dZ2 is not None:
+                    dZ2[r] = dZb
             if interior is not None:
                 interior[start:stop] = dZb.reshape(stop - start, *out, n_C)
             dW += cols.T @ dZb

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..backend import get_xp
+from . import compiled
 from .base import Layer, ShapeError
 from .conv import (
     Padding,
@@ -90,6 +91,17 @@ class PoolND(Layer):
             o * f_i == n for o, f_i, n in zip(out, f, pad_shape[1:-1], strict=True)
         )
 
+    def _compiled(self, A_prev: Any) -> bool:
+        """Whether this pass takes :mod:`glassnet.layers.compiled`: 2-D 2x2 windows with
+        stride 2 that tile the unpadded input, and an input the kernels accept."""
+        return (
+            self.ndim == 2
+            and tuple(self.pool_size) == (2, 2)
+            and tuple(self.stride) == (2, 2)
+            and all(a == 0 and b == 0 for a, b in self.pads)
+            and compiled.usable(A_prev)
+        )
+
     def forward(self, A_prev: Any, training: bool = False) -> Any:
         """max:  A = max_k A_pad[h s + di_k, w s + dj_k]  (k over the f*f kernel offsets);
         avg:  A = 1/(f*f) sum_k A_pad[h s + di_k, w s + dj_k].
@@ -104,6 +116,11 @@ class PoolND(Layer):
         self.check_input(A_prev, 0)
         f, s, out = self.pool_size, self.stride, self.output_shape[:-1]
         m = A_prev.shape[0]
+        if self._compiled(A_prev):
+            # 2x2 windows, stride 2: one compiled pass (glassnet.layers.compiled)
+            A, code = compiled.pool_forward(self.mode, A_prev)
+            self.cache = (code, A_prev.shape, m, A_prev.dtype)
+            return A
         offsets = list(kernel_offsets(f))
         K = len(offsets)
         if self.mode == "max":
@@ -117,7 +134,7 @@ class PoolND(Layer):
             code = xp.full(A.shape, K - 1, dtype=xp.int16 if K > 127 else xp.int8)
             for k in range(K - 2, -1, -1):
                 code -= (windows[k] == A) * (code - k)
-            self.cache = (code, A_pad.shape, m)
+            self.cache = (code, A_pad.shape, m, None)
             return A
         A_pad = zero_pad(A_prev, self.pads)
         if K > 1 and self._tiles(A_pad.shape):
@@ -128,13 +145,15 @@ class PoolND(Layer):
             for window in windows[2:]:
                 A += window
         A *= 1.0 / K
-        self.cache = (None, A_pad.shape, m)
+        self.cache = (None, A_pad.shape, m, None)
         return A
 
     def backward(self, dA: Any) -> Any:
         """max: dA_pad[window offset k] += (code == k) dA;  avg: += dA / (f*f) (every k)."""
         xp = get_xp()
-        code, pad_shape, _ = self.cache
+        code, pad_shape, _, compiled_dtype = self.cache
+        if compiled_dtype is not None:  # the forward pass took the compiled kernels
+            return compiled.pool_backward(self.mode, dA, code, compiled_dtype)
         f, s, out = self.pool_size, self.stride, self.output_shape[:-1]
         tiles = self._tiles(pad_shape)
         # windows that tile the input: each pixel is written once, so no zero fill or adds

@@ -280,7 +280,11 @@ def test_missing_dask_gives_install_hint(monkeypatch):
 
 @pytest.mark.slow
 def test_trials_run_in_parallel_processes_and_are_sorted(tmp_path):
-    result = run_search(tiny_space(), trials=6, workers=2, out=tmp_path)
+    space = tiny_space()
+    # trials long enough (about a second each) that the two workers' start-up times, which
+    # differ by up to a second, cannot let one worker finish its share before the other starts
+    space["fixed"]["epochs"] = 40
+    result = run_search(space, trials=6, workers=2, out=tmp_path)
     trials = result.trials
     assert len(trials) == 6 and all(t["error"] is None for t in trials)
     pids = {t["pid"] for t in trials}

@@ -55,92 +55,68 @@ def _kernels() -> dict[str, Callable[..., None]] | None:
         return None
 
     # Flat C-order arrays.  Pooling: X is the input (m, H, W, C), A / dA the output
-    # (m, H/2, W/2, C).
+    # (m, H/2, W/2, C), walked window by window (win over the m * H/2 * W/2 outputs).
     @jit
-    def max_forward(X, A, code, m, o1, o2, C):
+    def window(win, o2, C):
+        # where window ``win`` starts: o in A, s0 / s2 its top / bottom row in X (x0 / x2)
         two = numpy.uint64(2)
         row = o2 * two * C  # one input row: W * C values
-        for i in range(m):
-            for h in range(o1):
-                out = (i * o1 + h) * o2 * C
-                top = (i * o1 + h) * two * row
-                for w in range(o2):
-                    o = out + w * C
-                    s0 = top + w * two * C
-                    s2 = s0 + row
-                    for c in range(C):
-                        x0 = X[s0 + c]
-                        x1 = X[s0 + C + c]
-                        x2 = X[s2 + c]
-                        x3 = X[s2 + C + c]
-                        # "b > a or b != b": a NaN wins, as in numpy.maximum
-                        t01 = (x1 > x0) | (x1 != x1)
-                        m01 = x1 if t01 else x0
-                        t23 = (x3 > x2) | (x3 != x3)
-                        m23 = x3 if t23 else x2
-                        t = (m23 > m01) | (m23 != m23)
-                        A[o + c] = m23 if t else m01
-                        k01 = numpy.int8(1) if t01 else numpy.int8(0)
-                        k23 = numpy.int8(3) if t23 else numpy.int8(2)
-                        code[o + c] = k23 if t else k01
+        s0 = (win // o2) * two * row + (win % o2) * two * C
+        return win * C, s0, s0 + row
 
     @jit
-    def max_backward(dA, code, dX, m, o1, o2, C):
-        two = numpy.uint64(2)
-        row = o2 * two * C
+    def max_forward(X, A, code, windows, o2, C):
+        for win in range(windows):
+            o, s0, s2 = window(win, o2, C)
+            for c in range(C):
+                x0 = X[s0 + c]
+                x1 = X[s0 + C + c]
+                x2 = X[s2 + c]
+                x3 = X[s2 + C + c]
+                # "b > a or b != b": a NaN wins, as in numpy.maximum
+                t01 = (x1 > x0) | (x1 != x1)
+                m01 = x1 if t01 else x0
+                t23 = (x3 > x2) | (x3 != x3)
+                m23 = x3 if t23 else x2
+                t = (m23 > m01) | (m23 != m23)
+                A[o + c] = m23 if t else m01
+                k01 = numpy.int8(1) if t01 else numpy.int8(0)
+                k23 = numpy.int8(3) if t23 else numpy.int8(2)
+                code[o + c] = k23 if t else k01
+
+    @jit
+    def max_backward(dA, code, dX, windows, o2, C):
         zero = dX.dtype.type(0)
-        for i in range(m):
-            for h in range(o1):
-                out = (i * o1 + h) * o2 * C
-                top = (i * o1 + h) * two * row
-                for w in range(o2):
-                    o = out + w * C
-                    s0 = top + w * two * C
-                    s2 = s0 + row
-                    for c in range(C):
-                        g = dA[o + c]
-                        k = code[o + c]
-                        dX[s0 + c] = g if k == 0 else zero
-                        dX[s0 + C + c] = g if k == 1 else zero
-                        dX[s2 + c] = g if k == 2 else zero
-                        dX[s2 + C + c] = g if k == 3 else zero
+        for win in range(windows):
+            o, s0, s2 = window(win, o2, C)
+            for c in range(C):
+                g = dA[o + c]
+                k = code[o + c]
+                dX[s0 + c] = g if k == 0 else zero
+                dX[s0 + C + c] = g if k == 1 else zero
+                dX[s2 + c] = g if k == 2 else zero
+                dX[s2 + C + c] = g if k == 3 else zero
 
     @jit
-    def avg_forward(X, A, m, o1, o2, C):
-        two = numpy.uint64(2)
-        row = o2 * two * C
+    def avg_forward(X, A, windows, o2, C):
         quarter = A.dtype.type(0.25)
-        for i in range(m):
-            for h in range(o1):
-                out = (i * o1 + h) * o2 * C
-                top = (i * o1 + h) * two * row
-                for w in range(o2):
-                    o = out + w * C
-                    s0 = top + w * two * C
-                    s2 = s0 + row
-                    for c in range(C):
-                        A[o + c] = ((X[s0 + c] + X[s2 + c]) + (X[s0 + C + c] + X[s2 + C + c])) \
-                            * quarter
+        for win in range(windows):
+            o, s0, s2 = window(win, o2, C)
+            for c in range(C):
+                A[o + c] = ((X[s0 + c] + X[s2 + c]) + (X[s0 + C + c] + X[s2 + C + c])) \
+                    * quarter
 
     @jit
-    def avg_backward(dA, dX, m, o1, o2, C):
-        two = numpy.uint64(2)
-        row = o2 * two * C
+    def avg_backward(dA, dX, windows, o2, C):
         quarter = dX.dtype.type(0.25)
-        for i in range(m):
-            for h in range(o1):
-                out = (i * o1 + h) * o2 * C
-                top = (i * o1 + h) * two * row
-                for w in range(o2):
-                    o = out + w * C
-                    s0 = top + w * two * C
-                    s2 = s0 + row
-                    for c in range(C):
-                        g = dA[o + c] * quarter
-                        dX[s0 + c] = g
-                        dX[s0 + C + c] = g
-                        dX[s2 + c] = g
-                        dX[s2 + C + c] = g
+        for win in range(windows):
+            o, s0, s2 = window(win, o2, C)
+            for c in range(C):
+                g = dA[o + c] * quarter
+                dX[s0 + c] = g
+                dX[s0 + C + c] = g
+                dX[s2 + c] = g
+                dX[s2 + C + c] = g
 
     @jit
     def relu_backward(dA, A, dZ):
@@ -208,7 +184,9 @@ def usable(A: Any) -> bool:
 
 
 def _sizes(out_shape: tuple[int, ...]) -> tuple[numpy.uint64, ...]:
-    return tuple(numpy.uint64(n) for n in out_shape)
+    """(windows, n_W, n_C) of an output (m, n_H, n_W, n_C), as the kernels take them."""
+    m, o1, o2, C = out_shape
+    return tuple(numpy.uint64(n) for n in (m * o1 * o2, o2, C))
 
 
 def pool_forward(mode: str, X: Any) -> tuple[Any, Any]:

@@ -468,14 +468,10 @@ class SeparableConv2D(Block):
 
 
 # ----------------------------------------------------------------------------------------
-class MobileNetV1Block(Block):
-    """MobileNet v1: depthwise 3x3 (stride s) [BN] g -> pointwise 1x1 (``filters``) [BN] g.
-
-    Parameters ``W_dw`` (3, 3, n_C_prev, 1) and ``W_pw`` (1, 1, n_C_prev, filters) (plus
-    biases, or ``gamma``/``beta`` with batch norm); g is ReLU6 by default.
-    """
-
-    kind = "mobilenet_v1_block"
+class _MobileNetBlock(Block):
+    """What MobileNet v1 and v2 blocks share: ``filters`` out, ``stride``, g (ReLU6 by
+    default), optional batch norm after each convolution, and a chain of conv units run in
+    order (forward) and in reverse (backward)."""
 
     def __init__(
         self,
@@ -505,18 +501,18 @@ class MobileNetV1Block(Block):
             "epsilon": self.epsilon,
         }
 
-    def describe(self) -> str:
-        return f"MobileNetV1Block({self.filters}, s={self.stride})"
+    def _unit(self, name: str, layer: Layer, activation: Any) -> list[Layer]:
+        """``layer`` [BN] [g] under ``name`` (the block's batch-norm settings)."""
+        return self._conv_unit(name, layer, self.batch_norm, activation,
+                               momentum=self.momentum, epsilon=self.epsilon)
 
-    def _build_parts(self, input_shape: tuple[int, ...], rng: Any, dtype: Any) -> tuple[int, ...]:
-        bn, g = self.batch_norm, self.activation
-        kw = {"momentum": self.momentum, "epsilon": self.epsilon}
-        self.chain = (
-            self._conv_unit("dw", DepthwiseConv2D(3, self.stride, "same", use_bias=not bn), bn,
-                            g, **kw)
-            + self._conv_unit("pw", Conv2D(self.filters, 1, use_bias=not bn), bn, g, **kw)
-        )
-        return _build_chain(self.chain, input_shape, rng, dtype)
+    def _depthwise(self) -> DepthwiseConv2D:
+        """The 3x3 depthwise step (stride s, 'same'; no bias under batch norm)."""
+        return DepthwiseConv2D(3, self.stride, "same", use_bias=not self.batch_norm)
+
+    def _pointwise(self, filters: int) -> Conv2D:
+        """A 1x1 convolution to ``filters`` channels (no bias under batch norm)."""
+        return Conv2D(filters, 1, use_bias=not self.batch_norm)
 
     def _forward(self, A_prev: Any, training: bool) -> Any:
         return _forward_chain(self.chain, A_prev, training)
@@ -525,7 +521,26 @@ class MobileNetV1Block(Block):
         return _backward_chain(self.chain, dA)
 
 
-class MobileNetV2Block(Block):
+class MobileNetV1Block(_MobileNetBlock):
+    """MobileNet v1: depthwise 3x3 (stride s) [BN] g -> pointwise 1x1 (``filters``) [BN] g.
+
+    Parameters ``W_dw`` (3, 3, n_C_prev, 1) and ``W_pw`` (1, 1, n_C_prev, filters) (plus
+    biases, or ``gamma``/``beta`` with batch norm); g is ReLU6 by default.
+    """
+
+    kind = "mobilenet_v1_block"
+
+    def describe(self) -> str:
+        return f"MobileNetV1Block({self.filters}, s={self.stride})"
+
+    def _build_parts(self, input_shape: tuple[int, ...], rng: Any, dtype: Any) -> tuple[int, ...]:
+        g = self.activation
+        self.chain = (self._unit("dw", self._depthwise(), g)
+                      + self._unit("pw", self._pointwise(self.filters), g))
+        return _build_chain(self.chain, input_shape, rng, dtype)
+
+
+class MobileNetV2Block(_MobileNetBlock):
     """MobileNet v2 bottleneck: expansion 1x1 (n_C_prev * t) -> depthwise 3x3 (stride s)
     -> linear projection 1x1 (``filters``), plus the input when s = 1 and n_C_prev = filters.
 
@@ -545,57 +560,35 @@ class MobileNetV2Block(Block):
         momentum: float = 0.9,
         epsilon: float = 1e-3,
     ) -> None:
-        super().__init__()
-        self.filters = int(filters)
-        self.stride = int(stride)
+        super().__init__(filters, stride, activation, batch_norm, momentum, epsilon)
         self.expansion = int(expansion)
-        self.activation = get_activation(activation)
-        self.batch_norm = bool(batch_norm)
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
-        self.chain: list[Layer] = []
         self.residual = False
 
     def config(self) -> dict:
-        return {
-            "filters": self.filters,
-            "stride": self.stride,
-            "expansion": self.expansion,
-            "activation": self.activation.config(),
-            "batch_norm": self.batch_norm,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-        }
+        return {**super().config(), "expansion": self.expansion}
 
     def describe(self) -> str:
         res = ", residual" if self.residual else ""
         return f"MobileNetV2Block({self.filters}, s={self.stride}, t={self.expansion}{res})"
 
     def _build_parts(self, input_shape: tuple[int, ...], rng: Any, dtype: Any) -> tuple[int, ...]:
-        bn, g = self.batch_norm, self.activation
-        kw = {"momentum": self.momentum, "epsilon": self.epsilon}
+        g = self.activation
         n_C_prev = input_shape[-1]
         chain: list[Layer] = []
         if self.expansion != 1:
-            chain += self._conv_unit(
-                "expand", Conv2D(n_C_prev * self.expansion, 1, use_bias=not bn), bn, g, **kw
-            )
-        chain += self._conv_unit(
-            "dw", DepthwiseConv2D(3, self.stride, "same", use_bias=not bn), bn, g, **kw
-        )
-        chain += self._conv_unit(
-            "project", Conv2D(self.filters, 1, use_bias=not bn), bn, None, **kw
-        )
+            chain += self._unit("expand", self._pointwise(n_C_prev * self.expansion), g)
+        chain += self._unit("dw", self._depthwise(), g)
+        chain += self._unit("project", self._pointwise(self.filters), None)
         self.chain = chain
         self.residual = self.stride == 1 and n_C_prev == self.filters
         return _build_chain(self.chain, input_shape, rng, dtype)
 
     def _forward(self, A_prev: Any, training: bool) -> Any:
-        A = _forward_chain(self.chain, A_prev, training)
+        A = super()._forward(A_prev, training)
         return A + A_prev if self.residual else A
 
     def _backward(self, dA: Any) -> Any:
-        dA_prev = _backward_chain(self.chain, dA)
+        dA_prev = super()._backward(dA)
         return dA_prev + dA if self.residual else dA_prev
 
 

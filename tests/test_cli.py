@@ -370,6 +370,24 @@ def test_nonsensical_flag_values(capsys, data, tmp_path, flags, words):
                      *words)
 
 
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (["--model", "vgg-17"], ["--model vgg-17", "unknown model", "small_convnet"]),
+        (["--model", "vgg16", "--model-option", "alpha=0.5"],
+         ["--model vgg16", "'alpha'", "width, fc_units"]),
+        (["--model", "vgg16", "--model-option", "width=wide"],
+         ["option width", "a number", "'wide'"]),
+        (["--model", "mobilenet_v1", "--model-option", "batch_norm=3"],
+         ["option batch_norm", "true or false"]),
+        (["--model", "small_convnet", "--model-option", "width"], ["KEY=VALUE", "'width'"]),
+    ],
+)
+def test_bad_zoo_model_or_option(capsys, data, tmp_path, flags, words):
+    assert_bad_input(capsys, ["train", "--data", data / "images.npz", "--epochs", "1",
+                              "--out", tmp_path, *flags], *words)
+
+
 def test_gradcheck_bad_flags(capsys, binary_model):
     assert_bad_input(capsys, ["gradcheck", "--examples", "0"], "--examples")
     assert_bad_input(capsys, ["gradcheck", binary_model], "--data")

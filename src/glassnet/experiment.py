@@ -246,7 +246,7 @@ def build_model(cfg: dict[str, Any], input_shape: tuple[int, ...], task: str, n_
 
         try:
             layers = get_layers(cfg["model"], input_shape, n_out, **(cfg["model_options"] or {}))
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise GlassnetError(f"--model {cfg['model']}: {exc}") from None
         _, loss = _output_for(n_out, task)
         model = Sequential(layers, loss=loss, regularization=regularization, name=cfg["model"])

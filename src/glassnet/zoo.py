@@ -25,6 +25,7 @@ the weights (VGG-16's 138 million included).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -334,11 +335,44 @@ def get_layers(name: str, input_shape: Sequence[int] | None = None, classes: int
     key = name.lower().replace("-", "_")
     if key not in ZOO:
         raise ValueError(f"unknown model {name!r}: expected one of {', '.join(ZOO)}")
+    build = ZOO[key]
+    options = _defaults(key)
+    unknown = sorted(set(kwargs) - set(options))
+    if unknown:
+        raise ValueError(f"unknown option {', '.join(map(repr, unknown))} ({key} takes "
+                         f"{', '.join(options) or 'no options'})")
+    for option, value in kwargs.items():
+        _check_option(key, option, value, options[option])
     if input_shape is not None:
         kwargs["input_shape"] = tuple(input_shape)
     if classes is not None:
         kwargs["classes"] = int(classes)
-    return ZOO[key](**kwargs)
+    return build(**kwargs)
+
+
+def _check_option(model: str, option: str, value: Any, default: Any) -> None:
+    """A numeric or boolean setting must get a value of that kind (``width=abc`` is refused
+    here with the option's name rather than deep inside the builder)."""
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int | float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        return
+    if not ok:
+        kind = "true or false" if isinstance(default, bool) else "a number"
+        raise ValueError(f"option {option} of {model} must be {kind}, got {value!r}")
+
+
+def model_options(name: str) -> list[str]:
+    """The settings zoo network ``name`` takes besides ``input_shape`` and ``classes``."""
+    return list(_defaults(name))
+
+
+def _defaults(name: str) -> dict[str, Any]:
+    """{setting: its default} of zoo network ``name`` (``input_shape``, ``classes`` left out)."""
+    params = inspect.signature(ZOO[name.lower().replace("-", "_")]).parameters
+    return {k: p.default for k, p in params.items() if k not in ("input_shape", "classes")}
 
 
 # ----------------------------------------------------------------------------------------

@@ -346,6 +346,30 @@ def test_edge_figure_is_written(tmp_path):
     assert path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_edges_example_script_writes_the_picture(tmp_path):
+    """``python examples/edges.py``: the notes' 6x6 result printed, the picture written."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("matplotlib")
+    script = Path(__file__).resolve().parents[1] / "examples" / "edges.py"
+    img = np.zeros((24, 24, 3), np.uint8)
+    img[:, 12:] = 200
+    from PIL import Image
+
+    Image.fromarray(img).save(tmp_path / "step.png")
+    proc = subprocess.run([sys.executable, str(script), "--out", str(tmp_path / "out"),
+                           "--image", str(tmp_path / "step.png")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "[ 0 30 30  0]" in proc.stdout
+    png = tmp_path / "out" / "edges.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["notes_example"][0] == [0, 30, 30, 0]
+
+
 @pytest.mark.parametrize("filters,c_prev,padding", [(3, 4, "same"), (4, 4, 1), (2, 5, "valid"),
                                                     (6, 3, "same")])
 def test_both_input_gradient_paths_agree(filters, c_prev, padding):

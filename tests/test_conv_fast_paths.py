@@ -152,3 +152,83 @@ def test_max_pool_with_padding_keeps_minus_infinity_out():
     # every window routes its 1 to a real pixel: the total is the number of windows
     assert dA.sum() == pytest.approx(A.size)
     assert dA.shape == x.shape
+
+
+# -- two output pixels per row of cols (conv.paired) -------------------------------------------
+PAIRED_CASES = [  # m, n_H, n_W, c_prev, c, f, s, p, activation
+    (2, 5, 6, 16, 3, 3, 1, 1, "linear"),
+    (3, 6, 8, 11, 5, 3, 1, 0, "relu"),
+    (1, 7, 9, 16, 4, 2, 1, 0, "linear"),
+    (2, 8, 9, 8, 6, 4, 1, 2, "relu"),
+    (2, 7, 11, 24, 2, 3, 2, 1, "relu"),   # stride 2: windows of 3 + 2 columns, stride 4
+    (1, 6, 12, 16, 1, 2, 2, 0, "linear"),  # s = f: pair windows that do not overlap
+    (2, 5, 8, 32, 32, 3, 1, 1, "relu"),  # N at the limit
+]
+
+
+@pytest.mark.parametrize("m,n_H,n_W,c_prev,c,f,s,p,act", PAIRED_CASES)
+def test_paired_pixels_equal_the_slow_reference(m, n_H, n_W, c_prev, c, f, s, p, act):
+    from glassnet.layers.conv_reference import conv_backward, conv_forward
+
+    rng = np.random.default_rng(m * 100 + n_W)
+    X = rng.standard_normal((m, n_H, n_W, c_prev))
+    layer = built(Conv2D(c, f, stride=s, padding=p, activation=act), X)
+    out = layer.output_shape[:-1]
+    assert conv.paired((f, f), (s, s), out, c_prev, c), "this case must take the paired path"
+    layer.params["b"][...] = rng.standard_normal(layer.params["b"].shape)
+    A = layer.forward(X, training=True)
+    Z_ref, cache = conv_forward(X, layer.params["W"], layer.params["b"], {"stride": s, "pad": p})
+    A_ref = np.maximum(Z_ref, 0) if act == "relu" else Z_ref
+    np.testing.assert_allclose(A, A_ref, rtol=1e-10, atol=1e-10)
+    dA = rng.standard_normal(A.shape)
+    dA_prev = layer.backward(dA)
+    dZ = dA * (Z_ref > 0) if act == "relu" else dA
+    dA_ref, dW_ref, db_ref = conv_backward(dZ, cache)
+    np.testing.assert_allclose(dA_prev, dA_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["dW"] * m, dW_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["db"] * m, db_ref, rtol=1e-10, atol=1e-10)
+    # the unfused path (blocks call it with a dZ of their own)
+    layer.forward(X, training=True)
+    np.testing.assert_allclose(layer.backward_from_dZ(dZ), dA_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["dW"] * m, dW_ref, rtol=1e-10, atol=1e-10)
+
+
+def test_pairing_is_chosen_only_where_it_pays():
+    assert conv.paired((3, 3), (1, 1), (32, 32), 32, 32)       # VGG's 32-filter layers
+    assert not conv.paired((3, 3), (1, 1), (32, 31), 32, 32)   # odd output width
+    assert not conv.paired((3, 3), (1, 1), (16, 16), 32, 64)   # 64 filters: no gain
+    assert not conv.paired((3, 3), (1, 1), (32, 32), 3, 32)    # 3 channels: column-major
+    assert not conv.paired((3, 3, 3), (1, 1, 1), (4, 4, 4), 32, 8)  # 3-D
+    W2 = RNG.standard_normal((3 * 3 * 4, 5))
+    Wp = conv.pair_filters(W2, (3, 3), (1, 1), 4)
+    assert Wp.shape == (3 * 4 * 4, 10)
+    # the fold is the adjoint of the pairing: <pair(W), G> == <W, unpair(G)>
+    G = RNG.standard_normal(Wp.shape)
+    lhs = float((Wp * G).sum())
+    rhs = float((W2 * conv.unpair_weight_grad(G, (3, 3), (1, 1), 4)).sum())
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+def test_paired_layer_passes_the_gradient_check():
+    from glassnet.gradcheck import check_layer
+
+    X = RNG.standard_normal((2, 5, 6, 12))
+    layer = built(Conv2D(4, 3, 1, "same", activation="tanh"), X)
+    assert conv.paired((3, 3), (1, 1), (5, 6), 12, 4)
+    assert check_layer(layer, X).difference < 1e-7
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_paired_and_plain_agree_on_a_vgg_layer(monkeypatch, dtype):
+    """Big enough for the compiled ReLU kernels and the full convolution's dZ blocks."""
+    X = RNG.standard_normal((4, 32, 32, 32)).astype(dtype)
+    dA = RNG.standard_normal((4, 32, 32, 32)).astype(dtype)
+    runs = []
+    for limit in (32, 0):
+        monkeypatch.setattr(conv, "PAIR_MAX_FILTERS", limit)
+        layer = built(Conv2D(32, 3, 1, "same", activation="relu"), X, dtype=dtype)
+        A = layer.forward(X, training=True)
+        runs.append((A, layer.backward(dA), layer.grads["dW"], layer.grads["db"]))
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    for paired_value, plain_value in zip(*runs, strict=True):
+        np.testing.assert_allclose(paired_value, plain_value, rtol=tol, atol=tol)

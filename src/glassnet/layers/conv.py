@@ -242,6 +242,61 @@ BLOCK_BYTES = 2**22
 FULL_CONVOLUTION_RATIO = 2.0
 
 
+#: convolutions with at most this many output channels compute two output pixels per row
+#: of cols (see :func:`paired`); 0 turns the pairing off
+PAIR_MAX_FILTERS = 32
+
+
+def paired(f: Sequence[int], s: Sequence[int], out: Sequence[int], C: int, N: int) -> bool:
+    """Whether a 2-D convolution is computed two output pixels at a time.
+
+    With N output channels and window rows of f_W * C values, OpenBLAS spends about as much
+    time packing the tall cols block as multiplying it when N is small (32).  Output pixels
+    (h, w) and (h, w + 1) share all but s_W columns of their windows, so one window
+    f_H x (f_W + s_W) serves both: cols gets half the rows and (f_W + s_W) / f_W times the
+    columns (2/3 of the copy for 3x3), and the product has 2N columns:
+
+        [Z(h, w) | Z(h, w + 1)] = cols2(h, w/2) @ [[W, 0], [0, W]]  (offset by s_W columns)
+
+    (:func:`pair_filters`).  The arithmetic grows by (f_W + s_W) / f_W (zeros), but the
+    products run that much faster that VGG's 32-filter layers take 12-17% less time forward
+    and for dW.  Used when n_W_out is even, N <= :data:`PAIR_MAX_FILTERS` and a window row
+    holds at least 32 values (a first layer with 3 channels copies faster column-major).
+    """
+    return (len(f) == 2 and out[-1] % 2 == 0 and 0 < N <= PAIR_MAX_FILTERS
+            and f[-1] * C >= 32)
+
+
+def paired_geometry(
+    f: Sequence[int], s: Sequence[int], out: Sequence[int]
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """(f, s, out) of the paired windows: f_H x (f_W + s_W), stride (s_H, 2 s_W), n_W_out / 2."""
+    return (f[0], f[1] + s[1]), (s[0], 2 * s[1]), (out[0], out[1] // 2)
+
+
+def pair_filters(W2: Any, f: Sequence[int], s: Sequence[int], C: int) -> Any:
+    """W2 (f_H f_W C, N) -> (f_H (f_W + s_W) C, 2N): columns 0..N-1 give the pair's left
+    pixel (window columns 0..f_W-1), N..2N-1 its right pixel (columns s_W..s_W+f_W-1)."""
+    xp = get_xp()
+    f1, f2 = f
+    s2 = s[1]
+    N = W2.shape[1]
+    W = W2.reshape(f1, f2, C, N)
+    Wp = xp.zeros((f1, f2 + s2, C, 2, N), dtype=W2.dtype)
+    Wp[:, :f2, :, 0] = W
+    Wp[:, s2:, :, 1] = W
+    return Wp.reshape(-1, 2 * N)
+
+
+def unpair_weight_grad(dWp: Any, f: Sequence[int], s: Sequence[int], C: int) -> Any:
+    """The adjoint of :func:`pair_filters`: (f_H (f_W + s_W) C, 2N) -> (f_H f_W C, N)."""
+    f1, f2 = f
+    s2 = s[1]
+    N = dWp.shape[1] // 2
+    d = dWp.reshape(f1, f2 + s2, C, 2, N)
+    return (d[:, :f2, :, 0] + d[:, s2:, :, 1]).reshape(-1, N)
+
+
 def examples_per_block(m: int, rows_per_example: int, row_bytes: int) -> int:
     """How many examples' im2col rows fit in :data:`BLOCK_BYTES` (at least 1, at most m)."""
     return max(1, min(m, BLOCK_BYTES // max(1, rows_per_example * row_bytes)))
@@ -278,6 +333,8 @@ def cols_blocks(
         view = window_view(A_pad, f, s, out)  # (m, *out, *f, C)
     lead = (slice(None),) * (nd + 1 if column_major else 0)
     flat = scratch.reshape(-1)
+    if flat.size < nb * rows * K:  # a caller's scratch sized for other blocks
+        flat = xp.empty(nb * rows * K, dtype=A_pad.dtype)
     for start in range(0, m, nb):
         stop = min(m, start + nb)
         block = view[(*lead, slice(start, stop))]
@@ -301,6 +358,14 @@ def conv_gemm(
     (:func:`glassnet.layers.compiled.bias_relu`).
     """
     xp = get_xp()
+    C, N = A_pad.shape[-1], W2.shape[1]
+    if paired(f, s, out, C, N):
+        # two output pixels per row of cols (see paired): Z viewed as (rows / 2, 2N)
+        Wp = pair_filters(W2, f, s, C)
+        bp = None if b is None else xp.concatenate([b.reshape(-1)] * 2)
+        fp, sp, outp = paired_geometry(f, s, out)
+        conv_gemm(A_pad, Wp, fp, sp, outp, Z.reshape(-1, 2 * N), scratch, bp, g_inplace)
+        return Z
     rows = math.prod(out)
     # b + ReLU (or b alone) in one compiled pass per block (glassnet.layers.compiled)
     g = getattr(g_inplace, "__self__", None)
@@ -323,7 +388,13 @@ def conv_gemm(
 def conv_weight_grad(
     A_pad: Any, dZ2: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], scratch: Any
 ) -> Any:
-    """sum over examples of cols^T @ dZ: (prod(f) * C, n_C), cols rebuilt block by block."""
+    """sum over examples of cols^T @ dZ: (prod(f) * C, n_C), cols rebuilt block by block
+    (two output pixels per row when :func:`paired`)."""
+    C, N = A_pad.shape[-1], dZ2.shape[1]
+    if paired(f, s, out, C, N):
+        fp, sp, outp = paired_geometry(f, s, out)
+        dWp = conv_weight_grad(A_pad, dZ2.reshape(-1, 2 * N), fp, sp, outp, scratch)
+        return unpair_weight_grad(dWp, f, s, C)
     rows = math.prod(out)
     total = None
     for start, stop, cols in cols_blocks(A_pad, f, s, out, scratch):
@@ -541,7 +612,9 @@ class ConvND(Layer):
         """Flat scratch for one block of im2col rows (see :func:`examples_per_block`)."""
         xp = get_xp()
         itemsize = xp.dtype(dtype).itemsize
-        need = examples_per_block(m, rows, K * itemsize) * rows * K
+        # at least one block's worth: paired windows (fewer, wider rows) fit in it too
+        need = max(examples_per_block(m, rows, K * itemsize) * rows * K,
+                   BLOCK_BYTES // itemsize)
         buf = self.__dict__.setdefault("_buffers", {}).get("cols")
         if buf is None or buf.size < need or buf.dtype != dtype or not isinstance(buf, xp.ndarray):
             buf = self._scratch("cols", (need,), dtype)
@@ -635,17 +708,23 @@ class ConvND(Layer):
         elif propagate:
             dZ2 = xp.empty((m * rows, n_C), dtype=dtype)
         dA2, A2 = dA.reshape(-1, n_C), A.reshape(-1, n_C)
-        K = math.prod(f) * saved.shape[-1]
+        C = saved.shape[-1]
+        K = math.prod(f) * C
         scratch = self._block_buffer(m, rows, K, saved.dtype)
-        dW = xp.zeros((K, n_C), dtype=dtype)
+        # the windows cols is built from: two output pixels per row when paired (dW is then
+        # found for the paired filters and folded back, see glassnet.layers.conv.paired)
+        pair = paired(f, s, out, C, n_C)
+        fg, sg, outg = paired_geometry(f, s, out) if pair else (f, s, out)
+        Kg, wide = math.prod(fg) * C, 2 * n_C if pair else n_C
+        dW = xp.zeros((Kg, wide), dtype=dtype)
         db = xp.zeros(n_C, dtype=dtype)
         ones = self._scratch("ones", (m * rows,), dtype, fill=1)  # column sums as GEMVs
         # ReLU: dZ_b in one compiled pass, written where it goes (glassnet.layers.compiled)
         one_pass = isinstance(act, ReLU) and compiled.takes(dA2, A2)
         if one_pass and dZ2 is None:
-            nb = examples_per_block(m, rows, K * saved.itemsize)
+            nb = examples_per_block(m, math.prod(outg), Kg * saved.itemsize)
             dZ_block = self._scratch("dZ_block", (nb * rows, n_C), dtype)
-        for start, stop, cols in cols_blocks(saved, f, s, out, scratch):
+        for start, stop, cols in cols_blocks(saved, fg, sg, outg, scratch):
             r = slice(start * rows, stop * rows)
             if one_pass:
                 dZb = dZ2[r] if dZ2 is not None else dZ_block[: r.stop - r.start]
@@ -656,9 +735,11 @@ class ConvND(Layer):
                     dZ2[r] = dZb
             if interior is not None:
                 interior[start:stop] = dZb.reshape(stop - start, *out, n_C)
-            dW += cols.T @ dZb
+            dW += cols.T @ dZb.reshape(-1, wide)
             if self.use_bias:
                 db += ones[: dZb.shape[0]] @ dZb
+        if pair:
+            dW = unpair_weight_grad(dW, f, s, C)
         dW *= 1.0 / m
         self.grads["dW"] = dW.reshape(W.shape)
         if self.use_bias:

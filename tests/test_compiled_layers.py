@@ -111,6 +111,48 @@ def test_convolution_with_kernels_equals_numpy(make, dtype, small_arrays_compile
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape,f,s",
+    [((3, 7, 9, 8), (3, 3), (1, 1)), ((2, 9, 8, 5), (3, 4), (1, 2)),
+     ((4, 6, 6, 16), (2, 2), (2, 2)), ((1, 5, 7, 3), (5, 1), (1, 3)),
+     ((3, 4, 4, 6), (4, 4), (1, 1))],
+)
+def test_im2col_kernel_equals_numpy_bit_for_bit(shape, f, s, dtype, small_arrays_compiled):
+    from glassnet.layers.conv import im2col
+
+    small_arrays_compiled(True)
+    X = np.random.default_rng(4).standard_normal(shape).astype(dtype)
+    out = tuple((n - k) // st + 1 for n, k, st in zip(shape[1:3], f, s, strict=True))
+    rows, K = out[0] * out[1], f[0] * f[1] * shape[-1]
+    whole = im2col(X, f, s, out)  # NumPy's strided copy
+    for start, stop in [(0, shape[0]), (1, shape[0]), (0, 1)]:
+        cols = np.full((stop - start) * rows * K, np.nan, dtype=dtype)
+        compiled.im2col(X, cols, start, stop, out, f, s)
+        np.testing.assert_array_equal(cols.reshape(-1, K), whole[start * rows : stop * rows])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Conv2D(4, 3, 1, "same", activation="relu"),  # paired, full convolution
+    lambda: Conv2D(40, 3, 2, 1, activation="linear"),  # not paired, col2im
+])
+def test_convolution_im2col_takes_the_kernel(make, small_arrays_compiled, monkeypatch):
+    calls = []
+    kernel = compiled.im2col
+    monkeypatch.setattr(compiled, "im2col", lambda *a: (calls.append(1), kernel(*a))[1])
+    X = np.random.default_rng(5).standard_normal((3, 8, 8, 12))
+    out = {}
+    for on in (True, False):
+        small_arrays_compiled(on)
+        layer = _built(make(), X)
+        A, dX = _run(layer, X)
+        out[on] = (A, dX, layer.grads["dW"], layer.grads["db"])
+        assert bool(calls) is on
+        calls.clear()
+    for a, b in zip(out[True], out[False], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize(
     "make",
     [

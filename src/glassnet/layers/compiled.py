@@ -22,7 +22,10 @@ work in one pass (the loops are compiled by numba, and vectorized over channels)
 * **a convolution's ReLU**: backward dZ = dA where A > 0, else 0, written straight where
   dZ goes (no mask array, no copy); forward A = max(Z + b, 0) on each block of Z.
 * **col2im**, the scatter-add of window rows back to pixels in a convolution's input
-  gradient: dA_pad[i, h s + di, w s + dj, c] += dcols[(i, h, w), (di, dj, c)].
+  gradient: dA_pad[i, h s + di, w s + dj, c] += dcols[(i, h, w), (di, dj, c)], and its
+  mirror **im2col**, cols[(i, h, w), (di, dj, c)] = A_pad[i, h s + di, w s + dj, c]: a
+  window row's f_W * C values are one contiguous run in both arrays, so each is f_H
+  vectorized copies per output pixel (NumPy's strided copy pays a per-run overhead).
 
 They are used for C-contiguous float32/float64 NumPy arrays of at least
 :data:`MIN_ELEMENTS` values (smaller ones never import numba) unless ``GLASSNET_FUSED=0``;
@@ -140,24 +143,43 @@ def _kernels() -> dict[str, Callable[..., None]] | None:
                     Z[o + n] += b[n]
 
     @jit
+    def window_run(i, i0, h, w, di, o1, o2, f1, s1, s2, Hp, Wp, C, run):
+        # window row di of output pixel (i, h, w): its offset in cols (m o1 o2, f1 f2 C) and
+        # in the image (example i0 + i of (m', Hp, Wp, C)); a run of f2 * C values in both
+        col = ((i * o1 + h) * o2 + w) * f1 * run + di * run
+        img = (((i0 + i) * Hp + h * s1 + di) * Wp + w * s2) * C
+        return col, img
+
+    @jit
     def col2im(dcols, dX, m, o1, o2, f1, f2, s1, s2, Hp, Wp, C):
-        # dX (m, Hp, Wp, C) += the window rows dcols (m o1 o2, f1 f2 C): for each window
-        # row di, its f2 * C values are one contiguous run in both arrays
+        # dX (m, Hp, Wp, C) += the window rows dcols (m o1 o2, f1 f2 C)
         run = f2 * C
-        K = f1 * run
         for i in range(m):
             for h in range(o1):
                 for w in range(o2):
-                    src = ((i * o1 + h) * o2 + w) * K
                     for di in range(f1):
-                        dst = ((i * Hp + h * s1 + di) * Wp + w * s2) * C
-                        so = src + di * run
+                        col, img = window_run(i, 0, h, w, di, o1, o2, f1, s1, s2, Hp, Wp, C,
+                                              run)
                         for j in range(run):
-                            dX[dst + j] += dcols[so + j]
+                            dX[img + j] += dcols[col + j]
+
+    @jit
+    def im2col(X, cols, i0, m, o1, o2, f1, f2, s1, s2, Hp, Wp, C):
+        # cols (m o1 o2, f1 f2 C) = the window rows of examples i0 .. i0 + m - 1 of X
+        run = f2 * C
+        for i in range(m):
+            for h in range(o1):
+                for w in range(o2):
+                    for di in range(f1):
+                        col, img = window_run(i, i0, h, w, di, o1, o2, f1, s1, s2, Hp, Wp, C,
+                                              run)
+                        for j in range(run):
+                            cols[col + j] = X[img + j]
 
     _KERNELS = {"max_forward": max_forward, "max_backward": max_backward,
                 "avg_forward": avg_forward, "avg_backward": avg_backward,
-                "relu_backward": relu_backward, "bias_relu": bias_relu, "col2im": col2im}
+                "relu_backward": relu_backward, "bias_relu": bias_relu, "col2im": col2im,
+                "im2col": im2col}
     return _KERNELS
 
 
@@ -238,6 +260,17 @@ def col2im(dcols: Any, dA_pad: Any, out: tuple[int, ...], f: tuple[int, ...],
                          *(numpy.uint64(n) for n in (m, *out, *f, *s, Hp, Wp, C)))
 
 
+def im2col(A_pad: Any, cols: Any, start: int, stop: int, out: tuple[int, ...],
+           f: tuple[int, ...], s: tuple[int, ...]) -> None:
+    """cols ((stop - start) * prod(out), prod(f) * C), C-contiguous, = the window rows of
+    examples start .. stop - 1 of ``A_pad`` (m, H_p, W_p, C) of a 2-D convolution: the
+    row-major im2col, one contiguous run of f_W * C values per window row."""
+    m, Hp, Wp, C = A_pad.shape
+    _kernels()["im2col"](A_pad.reshape(-1), cols.reshape(-1),
+                         *(numpy.uint64(n) for n in (start, stop - start, *out, *f, *s,
+                                                     Hp, Wp, C)))
+
+
 def load(dtypes: tuple[Any, ...] = (numpy.float32, numpy.float64)) -> bool:
     """Compile (or load from numba's cache) every kernel here for ``dtypes`` now."""
     if not fused.switched_on() or _kernels() is None:
@@ -252,4 +285,5 @@ def load(dtypes: tuple[Any, ...] = (numpy.float32, numpy.float64)) -> bool:
         for relu in (False, True):
             bias_relu(Z, Z[0], relu)
         col2im(Z, numpy.zeros((1, 1, 1, 1), dtype=dtype), (1, 1), (1, 1), (1, 1))
+        im2col(numpy.zeros((1, 1, 1, 1), dtype=dtype), Z.copy(), 0, 1, (1, 1), (1, 1), (1, 1))
     return True

@@ -238,6 +238,10 @@ def column_major_cols(f: Sequence[int], C: int) -> bool:
 #: than 1 MiB: fewer, larger matrix products and fewer Python-level block iterations
 BLOCK_BYTES = 2**22
 
+#: 2-D row-major im2col blocks are copied by the compiled kernel (on NumPy arrays that
+#: :func:`glassnet.layers.compiled.takes`); False: NumPy's strided copy
+COMPILED_IM2COL = True
+
 #: stride-1 input gradients use the full convolution when n_C <= this * n_C_prev
 FULL_CONVOLUTION_RATIO = 2.0
 
@@ -335,10 +339,18 @@ def cols_blocks(
     flat = scratch.reshape(-1)
     if flat.size < nb * rows * K:  # a caller's scratch sized for other blocks
         flat = xp.empty(nb * rows * K, dtype=A_pad.dtype)
+    # 2-D row-major windows on NumPy: one compiled pass per block (glassnet.layers.compiled)
+    fast = (nd == 2 and not column_major and COMPILED_IM2COL
+            and compiled.takes(A_pad, flat, size=A_pad.size))
     for start in range(0, m, nb):
         stop = min(m, start + nb)
-        block = view[(*lead, slice(start, stop))]
         n = (stop - start) * rows
+        if fast:
+            cols = flat[: n * K]
+            compiled.im2col(A_pad, cols, start, stop, tuple(out), tuple(f), tuple(s))
+            yield start, stop, cols.reshape(n, K)
+            continue
+        block = view[(*lead, slice(start, stop))]
         cols = flat[: n * K].reshape(block.shape)
         xp.copyto(cols, block)
         yield start, stop, (cols.reshape(K, n).T if column_major else cols.reshape(n, K))

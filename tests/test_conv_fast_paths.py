@@ -232,3 +232,30 @@ def test_paired_and_plain_agree_on_a_vgg_layer(monkeypatch, dtype):
     tol = 1e-4 if dtype == np.float32 else 1e-11
     for paired_value, plain_value in zip(*runs, strict=True):
         np.testing.assert_allclose(paired_value, plain_value, rtol=tol, atol=tol)
+
+
+def test_pairing_happens_once_and_scratch_fits_every_block(monkeypatch):
+    """A layer's kept scratch holds every block cols_blocks builds (no allocation per call),
+    and a 16-filter layer pairs its output pixels once, not four at a time."""
+    from glassnet import zoo
+    from glassnet.models import Sequential
+
+    seen = []
+    original = conv.cols_blocks
+
+    def spy(A_pad, f, s, out, scratch, column_major=None):
+        rows, K = int(np.prod(out)), int(np.prod(f)) * A_pad.shape[-1]
+        need = conv.examples_per_block(A_pad.shape[0], rows, K * A_pad.itemsize) * rows * K
+        seen.append((tuple(f), scratch.size >= need))
+        yield from original(A_pad, f, s, out, scratch, column_major)
+
+    monkeypatch.setattr(conv, "cols_blocks", spy)
+    shape = (32, 32, 3)
+    model = Sequential(zoo.get_layers("small_resnet", shape, 6),
+                       loss="categorical_crossentropy")
+    model.build(shape, seed=0, dtype="float32")
+    X = RNG.standard_normal((4, *shape)).astype(np.float32)
+    model.train_step(X, model.prepare_labels(np.arange(4) % 6))
+    assert seen and all(fits for _, fits in seen), seen
+    assert (3, 4) in {f for f, _ in seen}  # paired 3x3 windows
+    assert (3, 6) not in {f for f, _ in seen}  # never paired twice

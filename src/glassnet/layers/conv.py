@@ -301,6 +301,17 @@ def unpair_weight_grad(dWp: Any, f: Sequence[int], s: Sequence[int], C: int) -> 
     return (d[:, :f2, :, 0] + d[:, s2:, :, 1]).reshape(-1, N)
 
 
+def block_elements(m: int, f: Sequence[int], s: Sequence[int], out: Sequence[int], C: int,
+                   N: int | None, itemsize: int) -> int:
+    """Scratch values for one block of cols of a convolution of C channels to N filters, as
+    :func:`cols_blocks` builds it (paired windows when :func:`paired`; N None: no pairing,
+    the input gradient's dcols blocks)."""
+    if N is not None and paired(f, s, out, C, N):
+        f, s, out = paired_geometry(f, s, out)
+    rows, K = math.prod(out), math.prod(f) * C
+    return examples_per_block(m, rows, K * itemsize) * rows * K
+
+
 def examples_per_block(m: int, rows_per_example: int, row_bytes: int) -> int:
     """How many examples' im2col rows fit in :data:`BLOCK_BYTES` (at least 1, at most m)."""
     return max(1, min(m, BLOCK_BYTES // max(1, rows_per_example * row_bytes)))
@@ -359,6 +370,7 @@ def cols_blocks(
 def conv_gemm(
     A_pad: Any, W2: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int],
     Z: Any, scratch: Any, b: Any = None, g_inplace: Callable[[Any], Any] | None = None,
+    pair: bool = True,
 ) -> Any:
     """Z = im2col(A_pad) @ W2 (+ b), written into ``Z`` (m * prod(out), n_C).
 
@@ -367,16 +379,18 @@ def conv_gemm(
     written to memory.  ``W2`` is (prod(f) * C, n_C).  ``g_inplace`` (an element-wise
     activation that writes over its input) is applied to each block while it is in cache:
     Z then holds A = g(Z).  On NumPy, b + ReLU (or b alone) is one compiled pass per block
-    (:func:`glassnet.layers.compiled.bias_relu`).
+    (:func:`glassnet.layers.compiled.bias_relu`).  Two output pixels per row of cols when
+    :func:`paired` (once: ``pair=False`` for the paired call itself).
     """
     xp = get_xp()
     C, N = A_pad.shape[-1], W2.shape[1]
-    if paired(f, s, out, C, N):
+    if pair and paired(f, s, out, C, N):
         # two output pixels per row of cols (see paired): Z viewed as (rows / 2, 2N)
         Wp = pair_filters(W2, f, s, C)
         bp = None if b is None else xp.concatenate([b.reshape(-1)] * 2)
         fp, sp, outp = paired_geometry(f, s, out)
-        conv_gemm(A_pad, Wp, fp, sp, outp, Z.reshape(-1, 2 * N), scratch, bp, g_inplace)
+        conv_gemm(A_pad, Wp, fp, sp, outp, Z.reshape(-1, 2 * N), scratch, bp, g_inplace,
+                  pair=False)
         return Z
     rows = math.prod(out)
     # b + ReLU (or b alone) in one compiled pass per block (glassnet.layers.compiled)
@@ -398,14 +412,16 @@ def conv_gemm(
 
 
 def conv_weight_grad(
-    A_pad: Any, dZ2: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], scratch: Any
+    A_pad: Any, dZ2: Any, f: Sequence[int], s: Sequence[int], out: Sequence[int], scratch: Any,
+    pair: bool = True,
 ) -> Any:
     """sum over examples of cols^T @ dZ: (prod(f) * C, n_C), cols rebuilt block by block
-    (two output pixels per row when :func:`paired`)."""
+    (two output pixels per row when :func:`paired`, once)."""
     C, N = A_pad.shape[-1], dZ2.shape[1]
-    if paired(f, s, out, C, N):
+    if pair and paired(f, s, out, C, N):
         fp, sp, outp = paired_geometry(f, s, out)
-        dWp = conv_weight_grad(A_pad, dZ2.reshape(-1, 2 * N), fp, sp, outp, scratch)
+        dWp = conv_weight_grad(A_pad, dZ2.reshape(-1, 2 * N), fp, sp, outp, scratch,
+                               pair=False)
         return unpair_weight_grad(dWp, f, s, C)
     rows = math.prod(out)
     total = None
@@ -620,13 +636,11 @@ class ConvND(Layer):
         buf[(slice(None), *(slice(a, a + n) for n, (a, _) in zip(spatial, pads, strict=True)))] = A
         return buf
 
-    def _block_buffer(self, m: int, rows: int, K: int, dtype: Any) -> Any:
-        """Flat scratch for one block of im2col rows (see :func:`examples_per_block`)."""
+    def _block_buffer(self, m: int, f: Sequence[int], s: Sequence[int], out: Sequence[int],
+                      C: int, N: int | None, dtype: Any) -> Any:
+        """Flat scratch for one block of im2col rows (see :func:`block_elements`)."""
         xp = get_xp()
-        itemsize = xp.dtype(dtype).itemsize
-        # at least one block's worth: paired windows (fewer, wider rows) fit in it too
-        need = max(examples_per_block(m, rows, K * itemsize) * rows * K,
-                   BLOCK_BYTES // itemsize)
+        need = block_elements(m, f, s, out, C, N, xp.dtype(dtype).itemsize)
         buf = self.__dict__.setdefault("_buffers", {}).get("cols")
         if buf is None or buf.size < need or buf.dtype != dtype or not isinstance(buf, xp.ndarray):
             buf = self._scratch("cols", (need,), dtype)
@@ -662,8 +676,7 @@ class ConvND(Layer):
             saved = self._padded("A_pad", A_prev, pads)
             dtype = xp.result_type(A_prev.dtype, W.dtype)
             Z = xp.empty((m * math.prod(out), n_C), dtype=dtype)
-            rows = math.prod(out)
-            scratch = self._block_buffer(m, rows, W2.shape[0], saved.dtype)
+            scratch = self._block_buffer(m, f, s, out, n_C_prev, n_C, saved.dtype)
             conv_gemm(saved, W2, f, s, out, Z, scratch, b,
                       act.forward_inplace if fused else None)
         Z = Z.reshape(m, *out, n_C)
@@ -721,8 +734,7 @@ class ConvND(Layer):
             dZ2 = xp.empty((m * rows, n_C), dtype=dtype)
         dA2, A2 = dA.reshape(-1, n_C), A.reshape(-1, n_C)
         C = saved.shape[-1]
-        K = math.prod(f) * C
-        scratch = self._block_buffer(m, rows, K, saved.dtype)
+        scratch = self._block_buffer(m, f, s, out, C, n_C, saved.dtype)
         # the windows cols is built from: two output pixels per row when paired (dW is then
         # found for the paired filters and folded back, see glassnet.layers.conv.paired)
         pair = paired(f, s, out, C, n_C)
@@ -762,8 +774,7 @@ class ConvND(Layer):
         if full:
             return self._full_convolution_of_padded(dZ_pad)
         pad_shape = padded_shape((m, *self.input_shape), self.pads)
-        K = math.prod(f) * self.input_shape[-1]
-        scratch = self._block_buffer(m, rows, K, dtype)
+        scratch = self._block_buffer(m, f, s, out, self.input_shape[-1], None, dtype)
         dA_pad = conv_input_grad(dZ2, W, pad_shape, f, s, out, scratch)
         return crop(dA_pad, self.pads)
 
@@ -782,8 +793,8 @@ class ConvND(Layer):
                 dW = saved.T @ dZ2
             else:
                 out = self.output_shape[:-1]
-                K = math.prod(self.kernel_size) * saved.shape[-1]
-                scratch = self._block_buffer(m, math.prod(out), K, saved.dtype)
+                scratch = self._block_buffer(m, self.kernel_size, self.stride, out,
+                                             saved.shape[-1], n_C, saved.dtype)
                 dW = conv_weight_grad(saved, dZ2, self.kernel_size, self.stride, out, scratch)
             dW *= 1.0 / m
             self.grads["dW"] = dW.reshape(W.shape)
@@ -811,8 +822,8 @@ class ConvND(Layer):
             return dcols.reshape(prev_shape)
         pad_shape = padded_shape((m, *self.input_shape), self.pads)
         out = self.output_shape[:-1]
-        K = math.prod(self.kernel_size) * self.input_shape[-1]
-        scratch = self._block_buffer(m, math.prod(out), K, dZ.dtype)
+        scratch = self._block_buffer(m, self.kernel_size, self.stride, out,
+                                     self.input_shape[-1], None, dZ.dtype)
         dA_pad = conv_input_grad(dZ2, W, pad_shape, self.kernel_size, self.stride, out, scratch)
         return crop(dA_pad, self.pads)
 
@@ -855,7 +866,8 @@ class ConvND(Layer):
         W2 = W_rot.reshape(-1, W.shape[-2])  # (f f n_C, n_C_prev): a small copy
         dA_prev = xp.empty((m * math.prod(n_in), W.shape[-2]),
                            dtype=xp.result_type(dZ.dtype, W.dtype))
-        scratch = self._block_buffer(m, math.prod(n_in), W2.shape[0], dZ_pad.dtype)
+        scratch = self._block_buffer(m, self.kernel_size, ones, n_in, W.shape[-1], W.shape[-2],
+                                     dZ_pad.dtype)
         conv_gemm(dZ_pad, W2, self.kernel_size, ones, n_in, dA_prev, scratch)
         return dA_prev.reshape(m, *self.input_shape)
 

@@ -66,5 +66,5 @@ def test_small_resnet_reaches_90_percent(capsys, tmp_path) -> None:
     result = _train(capsys, out, "--model", "small_resnet", "--optimizer", "adam",
                     "--learning-rate", "0.002", "--decay", "inverse_time", "--decay-rate",
                     "0.2", "--batch-size", "32", "--epochs", "25")
-    assert result["test_accuracy"] >= 0.90  # measured here 94.2% (seed 1)
+    assert result["test_accuracy"] >= 0.90  # measured here 94.2% (seed 1, train 99.9%)
     _user_flow(capsys, out, tmp_path, result["test_accuracy"])

@@ -42,6 +42,20 @@ def _run(layer, X, dA_seed=1):
     return A, layer.backward(dA)
 
 
+def _on_and_off(make, X, switch, after=None):
+    """Layer ``make()`` run on X with the kernels on, then off: {on: (A, dA_prev, dW, db)};
+    ``after(on, layer)`` runs after each (the call checks)."""
+    out = {}
+    for on in (True, False):
+        switch(on)
+        layer = _built(make(), X)
+        A, dX = _run(layer, X)
+        out[on] = (A, dX, layer.grads["dW"], layer.grads["db"])
+        if after is not None:
+            after(on, layer)
+    return out
+
+
 @pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(3, 4, 6, 5), (2, 8, 2, 16), (1, 2, 2, 1)])
@@ -91,12 +105,8 @@ def test_convolution_with_kernels_equals_numpy(make, dtype, small_arrays_compile
         monkeypatch.setattr(compiled, name,
                             lambda *a, _k=kernel, _n=name: (calls.append(_n), _k(*a))[1])
     X = np.random.default_rng(2).standard_normal((3, 9, 9, 3)).astype(dtype)
-    out = {}
-    for on in (True, False):
-        small_arrays_compiled(on)
-        layer = _built(make(), X)
-        A, dX = _run(layer, X)
-        out[on] = (A, dX, layer.grads["dW"], layer.grads["db"])
+
+    def check(on, layer):
         if on:
             act = layer.activation.name
             assert ("bias_relu" in calls) is (act in ("relu", "linear")), calls
@@ -105,6 +115,8 @@ def test_convolution_with_kernels_equals_numpy(make, dtype, small_arrays_compile
         else:
             assert calls == []
         calls.clear()
+
+    out = _on_and_off(make, X, small_arrays_compiled, check)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(out[True], out[False], strict=True):
         assert a.dtype == dtype
@@ -141,14 +153,12 @@ def test_convolution_im2col_takes_the_kernel(make, small_arrays_compiled, monkey
     kernel = compiled.im2col
     monkeypatch.setattr(compiled, "im2col", lambda *a: (calls.append(1), kernel(*a))[1])
     X = np.random.default_rng(5).standard_normal((3, 8, 8, 12))
-    out = {}
-    for on in (True, False):
-        small_arrays_compiled(on)
-        layer = _built(make(), X)
-        A, dX = _run(layer, X)
-        out[on] = (A, dX, layer.grads["dW"], layer.grads["db"])
+
+    def check(on, layer):
         assert bool(calls) is on
         calls.clear()
+
+    out = _on_and_off(make, X, small_arrays_compiled, check)
     for a, b in zip(out[True], out[False], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 

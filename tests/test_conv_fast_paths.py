@@ -259,3 +259,16 @@ def test_pairing_happens_once_and_scratch_fits_every_block(monkeypatch):
     assert seen and all(fits for _, fits in seen), seen
     assert (3, 4) in {f for f, _ in seen}  # paired 3x3 windows
     assert (3, 6) not in {f for f, _ in seen}  # never paired twice
+
+
+def test_paired_gemm_writes_into_a_strided_output_too():
+    """conv_gemm into a non-contiguous Z (a column slice) takes the unpaired path, whose
+    blocks write through the view; the paired path would reshape a copy."""
+    X = RNG.standard_normal((2, 6, 8, 16))
+    W2 = RNG.standard_normal((3 * 3 * 16, 4))
+    out = (4, 6)
+    whole = np.empty((2 * 24, 8))
+    Z = whole[:, :4]  # not C-contiguous
+    conv_gemm(X, W2, (3, 3), (1, 1), out, Z, np.empty(100_000))
+    expected = conv.im2col(X, (3, 3), (1, 1), out) @ W2
+    np.testing.assert_allclose(Z, expected, rtol=1e-12, atol=1e-12)

@@ -384,7 +384,7 @@ def conv_gemm(
     """
     xp = get_xp()
     C, N = A_pad.shape[-1], W2.shape[1]
-    if pair and paired(f, s, out, C, N):
+    if pair and paired(f, s, out, C, N) and Z.flags.c_contiguous:
         # two output pixels per row of cols (see paired): Z viewed as (rows / 2, 2N)
         Wp = pair_filters(W2, f, s, C)
         bp = None if b is None else xp.concatenate([b.reshape(-1)] * 2)

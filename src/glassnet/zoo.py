@@ -364,11 +364,6 @@ def _check_option(model: str, option: str, value: Any, default: Any) -> None:
         raise ValueError(f"option {option} of {model} must be {kind}, got {value!r}")
 
 
-def model_options(name: str) -> list[str]:
-    """The settings zoo network ``name`` takes besides ``input_shape`` and ``classes``."""
-    return list(_defaults(name))
-
-
 def _defaults(name: str) -> dict[str, Any]:
     """{setting: its default} of zoo network ``name`` (``input_shape``, ``classes`` left out)."""
     params = inspect.signature(ZOO[name.lower().replace("-", "_")]).parameters

@@ -183,14 +183,13 @@ def _kernels() -> dict[str, Callable[..., None]] | None:
     return _KERNELS
 
 
-def takes(*arrays: Any, size: int | None = None) -> bool:
-    """Whether the kernels take ``arrays``: C-contiguous NumPy arrays of one float dtype,
-    ``size`` (the first array's size by default) at least :data:`MIN_ELEMENTS`, numba there
-    and ``GLASSNET_FUSED`` not 0."""
+def takes(*arrays: Any) -> bool:
+    """Whether the kernels take ``arrays``: C-contiguous NumPy arrays of one float dtype, the
+    first of at least :data:`MIN_ELEMENTS` values, numba there and ``GLASSNET_FUSED`` not 0."""
     first = arrays[0]
     if type(first) is not numpy.ndarray or first.dtype not in (numpy.float32, numpy.float64):
         return False
-    if (first.size if size is None else size) < MIN_ELEMENTS:
+    if first.size < MIN_ELEMENTS:
         return False
     for a in arrays:
         if type(a) is not numpy.ndarray or a.dtype != first.dtype or not a.flags.c_contiguous:

@@ -352,7 +352,7 @@ def cols_blocks(
         flat = xp.empty(nb * rows * K, dtype=A_pad.dtype)
     # 2-D row-major windows on NumPy: one compiled pass per block (glassnet.layers.compiled)
     fast = (nd == 2 and not column_major and COMPILED_IM2COL
-            and compiled.takes(A_pad, flat, size=A_pad.size))
+            and compiled.takes(A_pad, flat))
     for start in range(0, m, nb):
         stop = min(m, start + nb)
         n = (stop - start) * rows

@@ -71,8 +71,8 @@ import numpy as np  # noqa: E402
 try:  # the source tree's glassnet first, so the benchmark measures this checkout
     sys.path.insert(0, os.path.join(ROOT, "src"))
     import glassnet as gn  # noqa: E402
-    from glassnet import backend  # noqa: E402
-    from glassnet.training import fit  # noqa: E402
+    from glassnet.core import backend  # noqa: E402
+    from glassnet.train.trainer import fit  # noqa: E402
 finally:
     sys.path.pop(0)
 
@@ -465,10 +465,10 @@ def bench_inference(device: Device, torch: Any, repeats: int, data: tuple[np.nda
 
 
 def _vgg_layers(classes: int = N_CLASSES) -> list[Any]:
-    from glassnet.layers.conv import Conv2D
+    from glassnet.layers.conv.conv import Conv2D
+    from glassnet.layers.conv.pooling import MaxPool2D
     from glassnet.layers.dense import Dense
     from glassnet.layers.flatten import Flatten
-    from glassnet.layers.pooling import MaxPool2D
 
     return [
         Conv2D(32, 3, 1, "same", activation="relu"),
@@ -501,8 +501,8 @@ def _torch_lenet(torch: Any) -> Any:
 
 def conv_available() -> bool:
     try:
-        from glassnet import zoo  # noqa: F401
-        from glassnet.layers.conv import Conv2D  # noqa: F401
+        from glassnet.layers.conv.conv import Conv2D  # noqa: F401
+        from glassnet.models.zoo import networks as zoo  # noqa: F401
     except ImportError:
         return False
     return hasattr(zoo, "lenet5")
@@ -514,9 +514,9 @@ def bench_conv(device: Device, torch: Any, repeats: int, steps: int) -> list[dic
     if not conv_available():
         print("  glassnet.zoo.lenet5 / Conv2D not there yet: conv workloads skipped")
         return []
-    from glassnet import zoo
-    from glassnet.models import Sequential
-    from glassnet.optimizers import Adam
+    from glassnet.models.sequential import Sequential
+    from glassnet.models.zoo import networks as zoo
+    from glassnet.optim.optimizers import Adam
 
     specs = [
         ("lenet5", (28, 28, 1), 128, lambda: zoo.lenet5((28, 28, 1), N_CLASSES),
@@ -605,7 +605,7 @@ def memory_child(impl: str, workload: str, n: str) -> None:
         # numba and glassnet's compiled optimizer kernels are loaded before the baseline, as
         # torch's kernels are by its import; what they cost is reported on its own
         before = _rss_peak_mib()
-        from glassnet import fused
+        from glassnet.core.kernels import optimizer_kernels as fused
 
         if fused.load((np.float32,)):
             kernels = {"kernels_mib": _rss_peak_mib() - before}

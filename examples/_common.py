@@ -20,7 +20,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from glassnet.data import (  # noqa: E402
+from glassnet.data import (
     Standardizer,
     digits,
     flatten_images,

@@ -21,9 +21,9 @@ import _common as c
 import numpy as np
 
 import glassnet as gn
-from glassnet.errors import TrainingDiverged
+from glassnet.core.errors import TrainingDiverged
 from glassnet.gradcheck import gradient_check, numerical_gradients, relative_difference
-from glassnet.training import fit
+from glassnet.train.trainer import fit
 
 LEARNING_RATES = (0.05, 0.5, 2.0)
 

@@ -14,7 +14,7 @@ import _common as c
 import numpy as np
 
 import glassnet as gn
-from glassnet.training import fit
+from glassnet.train.trainer import fit
 
 
 def main() -> None:

@@ -20,8 +20,8 @@ import argparse
 from pathlib import Path
 
 from glassnet.data import shared_data_path
-from glassnet.error_analysis import analyze, analyze_tagged
-from glassnet.experiment import run_training
+from glassnet.project.error_analysis import analyze, analyze_tagged
+from glassnet.project.run import run_training
 
 
 def main() -> None:

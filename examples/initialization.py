@@ -27,7 +27,7 @@ import numpy as np
 
 import glassnet as gn
 from glassnet.data import circles
-from glassnet.training import Callback, fit
+from glassnet.train.trainer import Callback, fit
 
 INITS = {
     # name: (glassnet init, init_scale, published train/test)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import _common as c
 
 import glassnet as gn
-from glassnet.training import fit
+from glassnet.train.trainer import fit
 
 
 def main() -> None:

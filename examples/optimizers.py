@@ -34,8 +34,8 @@ import numpy as np
 
 import glassnet as gn
 from glassnet.data import moons
-from glassnet.schedules import InverseTimeDecay
-from glassnet.training import Trainer
+from glassnet.optim.schedules import InverseTimeDecay
+from glassnet.train.trainer import Trainer
 
 # (label, optimizer, learning rate, decay?, published training accuracy %)
 RUNS = [

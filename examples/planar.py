@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 
 import glassnet as gn
 from glassnet.data import planar_flower
-from glassnet.training import fit
+from glassnet.train.trainer import fit
 
 HIDDEN_SIZES = (1, 2, 3, 4, 5, 20, 50)
 PUBLISHED = {1: 67.5, 2: 67.25, 3: 90.75, 4: 90.5, 5: 91.25, 20: 90.0, 50: 90.25}

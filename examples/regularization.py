@@ -31,7 +31,7 @@ import glassnet as gn
 from glassnet.data import regularization_data
 from glassnet.gradcheck import gradient_check
 from glassnet.layers.dropout import Dropout
-from glassnet.training import fit
+from glassnet.train.trainer import fit
 
 KEEP_PROB = 0.86
 

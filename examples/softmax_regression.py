@@ -22,8 +22,8 @@ import numpy as np
 
 import glassnet as gn
 from glassnet.data import flatten_images, load_train_test
-from glassnet.metrics import confusion_matrix
-from glassnet.training import fit
+from glassnet.functions.metrics import confusion_matrix
+from glassnet.train.trainer import fit
 
 
 def signs_data():

@@ -29,9 +29,10 @@ from typing import Any
 import numpy
 
 from glassnet.data import digits
-from glassnet.models import Sequential, deep_network
-from glassnet.training import fit
-from glassnet.transfer import frozen_parameters, transfer
+from glassnet.models.builders import deep_network
+from glassnet.models.sequential import Sequential
+from glassnet.models.transfer import frozen_parameters, transfer
+from glassnet.train.trainer import fit
 
 
 def accuracy(model: Sequential, X: Any, y: Any) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import numerical_grad, rel_diff
 
-from glassnet.activations import (
+from glassnet.functions.activations import (
     ACTIVATIONS,
     LeakyReLU,
     Linear,
@@ -17,8 +17,8 @@ from glassnet.activations import (
     Tanh,
     get_activation,
 )
+from glassnet.functions.losses import BinaryCrossEntropy, CategoricalCrossEntropy
 from glassnet.gradcheck import check_function
-from glassnet.losses import BinaryCrossEntropy, CategoricalCrossEntropy
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "softplus", "linear"]
 

@@ -6,13 +6,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from glassnet.data import (
-    Augmenter,
-    color_shift,
-    gaussian_noise,
-    horizontal_flip,
-    random_crop,
-)
+from glassnet.data import Augmenter, color_shift, gaussian_noise, horizontal_flip, random_crop
 
 
 @pytest.fixture
@@ -137,7 +131,7 @@ def test_crop_fancy_index_path_matches_window_path(batch):
     """A namespace without sliding_window_view takes the fancy-indexing gather."""
     import types
 
-    from glassnet import backend
+    from glassnet.core import backend
 
     class NoWindows(types.ModuleType):
         def __getattr__(self, name):

@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from glassnet.activations import get_activation
+from glassnet.core.errors import ShapeError
+from glassnet.functions.activations import get_activation
 from glassnet.gradcheck import check_layer
-from glassnet.layers.base import ShapeError, layer_from_config, layer_to_config
-from glassnet.layers.blocks import (
+from glassnet.layers.base import layer_from_config, layer_to_config
+from glassnet.layers.blocks.blocks import (
     InceptionModule,
     MobileNetV1Block,
     MobileNetV2Block,
@@ -22,6 +23,8 @@ from glassnet.layers.blocks import (
     scale_resolution,
     scale_width,
 )
+from glassnet.models.saving import load_model, save_model
+from glassnet.models.sequential import Sequential
 
 RNG = np.random.default_rng(2)
 
@@ -220,9 +223,8 @@ def test_block_config_round_trip(block):
 
 # -- in a model
 def _tiny_model():
+    from glassnet.layers.conv.pooling import GlobalAvgPool2D
     from glassnet.layers.dense import Dense
-    from glassnet.layers.pooling import GlobalAvgPool2D
-    from glassnet.models import Sequential
 
     layers = [
         ResidualBlock(4, 1, batch_norm=True),
@@ -235,7 +237,6 @@ def _tiny_model():
 
 
 def test_blocks_in_a_sequential_model():
-    pytest.importorskip("glassnet.models")
     model = _tiny_model().build((6, 6, 4), seed=0, dtype="float64")
     names = set(model.parameters)
     assert {"W_a1", "gamma_a1", "W_b_red2", "W_expand3", "W4", "b4"} <= names
@@ -255,20 +256,18 @@ def test_blocks_in_a_sequential_model():
 
 
 def test_model_with_blocks_saves_and_loads(tmp_path):
-    persistence = pytest.importorskip("glassnet.persistence")
     model = _tiny_model().build((6, 6, 4), seed=0)
     X = RNG.standard_normal((4, 6, 6, 4)).astype(np.float32)
     model.forward(X, training=True)
-    persistence.save_model(model, tmp_path / "m")
+    save_model(model, tmp_path / "m")
     arch = json.loads((tmp_path / "m" / "architecture.json").read_text())
     kinds = [entry["type"] for entry in arch["model"]["layers"]]
     assert kinds[:3] == ["residual_block", "inception_module", "mobilenet_v2_block"]
-    loaded = persistence.load_model(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
     np.testing.assert_allclose(loaded.forward(X), model.forward(X), rtol=1e-6, atol=1e-6)
 
 
 def test_astype_float64_keeps_blocks_in_sync():
-    pytest.importorskip("glassnet.models")
     model = _tiny_model().build((6, 6, 4), seed=0).astype("float64")
     X = RNG.standard_normal((2, 6, 6, 4))
     assert model.forward(X).dtype == np.float64

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glassnet.cli import main
-from glassnet.persistence import load_model
-from glassnet.pipeline import InputPipeline
+from glassnet.cli.main import main
+from glassnet.data.pipeline import InputPipeline
+from glassnet.models.saving import load_model
 
 # -- data the tests make ---------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from glassnet.core.kernels import layer_kernels as compiled
 from glassnet.gradcheck import check_layer
-from glassnet.layers import compiled
-from glassnet.layers.conv import Conv2D
-from glassnet.layers.pooling import AvgPool2D, MaxPool2D
+from glassnet.layers.conv.conv import Conv2D
+from glassnet.layers.conv.pooling import AvgPool2D, MaxPool2D
 
 pytestmark = pytest.mark.skipif(compiled.fused.numba_jit() is None,
                                 reason="numba is not installed")
@@ -131,7 +131,7 @@ def test_convolution_with_kernels_equals_numpy(make, dtype, small_arrays_compile
      ((3, 4, 4, 6), (4, 4), (1, 1))],
 )
 def test_im2col_kernel_equals_numpy_bit_for_bit(shape, f, s, dtype, small_arrays_compiled):
-    from glassnet.layers.conv import im2col
+    from glassnet.layers.conv.conv import im2col
 
     small_arrays_compiled(True)
     X = np.random.default_rng(4).standard_normal(shape).astype(dtype)

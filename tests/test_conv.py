@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from glassnet.core.errors import ShapeError
 from glassnet.gradcheck import check_layer
-from glassnet.layers.base import ShapeError, layer_from_config, layer_to_config
-from glassnet.layers.conv import (
+from glassnet.layers.base import layer_from_config, layer_to_config
+from glassnet.layers.conv.conv import (
     Conv1D,
     Conv2D,
     Conv3D,
@@ -21,9 +22,9 @@ from glassnet.layers.conv import (
     resolve_padding,
     zero_pad,
 )
-from glassnet.layers.conv_reference import conv_backward, conv_forward, conv_single_step
-from glassnet.layers.depthwise import DepthwiseConv2D
-from glassnet.layers.transpose_conv import Conv2DTranspose, transpose_output_size
+from glassnet.layers.conv.depthwise import DepthwiseConv2D
+from glassnet.layers.conv.reference import conv_backward, conv_forward, conv_single_step
+from glassnet.layers.conv.transpose import Conv2DTranspose, transpose_output_size
 
 RNG = np.random.default_rng(0)
 
@@ -140,7 +141,7 @@ def test_im2col_col2im_are_adjoint():
 
 def test_zero_pad_matches_reference():
     x = RNG.standard_normal((2, 3, 3, 2))
-    from glassnet.layers.conv_reference import zero_pad as ref_pad
+    from glassnet.layers.conv.reference import zero_pad as ref_pad
 
     np.testing.assert_array_equal(zero_pad(x, ((2, 2), (2, 2))), ref_pad(x, 2))
 
@@ -383,6 +384,6 @@ def test_both_input_gradient_paths_agree(filters, c_prev, padding):
     pad_shape = (2, *(n + a + b for n, (a, b) in zip(X.shape[1:3], layer.pads, strict=True)),
                  c_prev)
     scattered = col2im(dcols, pad_shape, (3, 3), (1, 1), Z.shape[1:3])
-    from glassnet.layers.conv import crop
+    from glassnet.layers.conv.conv import crop
 
     np.testing.assert_allclose(full, crop(scattered, layer.pads), rtol=1e-12, atol=1e-12)

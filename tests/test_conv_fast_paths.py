@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import glassnet.layers.conv as conv
-from glassnet.layers.conv import (
+import glassnet.layers.conv.conv as conv
+from glassnet.layers.conv.conv import (
     Conv2D,
     col2im,
     conv_gemm,
@@ -18,8 +18,8 @@ from glassnet.layers.conv import (
     conv_weight_grad,
     im2col,
 )
-from glassnet.layers.conv_reference import pool_backward, pool_forward
-from glassnet.layers.pooling import AvgPool2D, MaxPool2D
+from glassnet.layers.conv.pooling import AvgPool2D, MaxPool2D
+from glassnet.layers.conv.reference import pool_backward, pool_forward
 
 RNG = np.random.default_rng(7)
 
@@ -168,7 +168,7 @@ PAIRED_CASES = [  # m, n_H, n_W, c_prev, c, f, s, p, activation
 
 @pytest.mark.parametrize("m,n_H,n_W,c_prev,c,f,s,p,act", PAIRED_CASES)
 def test_paired_pixels_equal_the_slow_reference(m, n_H, n_W, c_prev, c, f, s, p, act):
-    from glassnet.layers.conv_reference import conv_backward, conv_forward
+    from glassnet.layers.conv.reference import conv_backward, conv_forward
 
     rng = np.random.default_rng(m * 100 + n_W)
     X = rng.standard_normal((m, n_H, n_W, c_prev))
@@ -237,8 +237,8 @@ def test_paired_and_plain_agree_on_a_vgg_layer(monkeypatch, dtype):
 def test_pairing_happens_once_and_scratch_fits_every_block(monkeypatch):
     """A layer's kept scratch holds every block cols_blocks builds (no allocation per call),
     and a 16-filter layer pairs its output pixels once, not four at a time."""
-    from glassnet import zoo
-    from glassnet.models import Sequential
+    from glassnet.models.sequential import Sequential
+    from glassnet.models.zoo import networks as zoo
 
     seen = []
     original = conv.cols_blocks

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassnet.activations import get_activation
-from glassnet.errors import LabelError
-from glassnet.layers.base import ShapeError
+from glassnet.core.errors import LabelError, ShapeError
+from glassnet.functions.activations import get_activation
 from glassnet.layers.dense import Dense
-from glassnet.models import Sequential, deep_network, logistic_regression, shallow_network
+from glassnet.models.builders import deep_network, logistic_regression, shallow_network
+from glassnet.models.sequential import Sequential
 
 
 def _built_dense(units: int, n_prev: int, activation: str, rng: np.random.Generator) -> Dense:

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from glassnet.core.errors import ShapeError
 from glassnet.gradcheck import check_layer
-from glassnet.layers.base import ShapeError, layer_from_config, layer_to_config
+from glassnet.layers.base import layer_from_config, layer_to_config
 from glassnet.layers.batchnorm import BatchNorm
 from glassnet.layers.dropout import Dropout
 

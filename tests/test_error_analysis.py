@@ -11,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from glassnet.error_analysis import (
+from glassnet.cli.strategy import errors as errors_command
+from glassnet.core.errors import GlassnetError
+from glassnet.project.error_analysis import (
     _mosaic,
     analyze,
     analyze_tagged,
@@ -22,9 +24,7 @@ from glassnet.error_analysis import (
     write_contact_sheets,
     write_tag_sheet,
 )
-from glassnet.errors import GlassnetError
-from glassnet.experiment import run_training
-from glassnet.strategy_cli import errors as errors_command
+from glassnet.project.run import run_training
 
 
 def _cat_file() -> Path | None:
@@ -60,7 +60,7 @@ def image_run(tmp_path_factory):
 
 
 def test_find_errors_is_sorted_by_confidence_and_correct():
-    from glassnet.models import deep_network
+    from glassnet.models.builders import deep_network
 
     rng = numpy.random.default_rng(0)
     model = deep_network([3, 4], seed=0)  # softmax over 4 classes, untrained
@@ -267,7 +267,7 @@ def test_mosaic_places_each_image_under_its_band():
 
 
 def test_write_functions_directly(tmp_path):
-    from glassnet.error_analysis import Misclassified
+    from glassnet.project.error_analysis import Misclassified
 
     e = Misclassified(indices=numpy.array([4, 1]), true=numpy.array([1, 0]),
                       predicted=numpy.array([0, 1]), confidence=numpy.array([0.9, 0.6]), m=10,

@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import glassnet.optimizers as O
-from glassnet.activations import Softmax
-from glassnet.errors import GlassnetError
+import glassnet.optim.optimizers as O
+from glassnet.core.errors import GlassnetError
+from glassnet.functions.activations import Softmax
 from glassnet.layers.dense import Dense
-from glassnet.models import deep_network
-from glassnet.optimizers import Adam, Momentum, RMSProp, get_num_threads, set_num_threads
-from glassnet.training import Trainer
+from glassnet.models.builders import deep_network
+from glassnet.optim.optimizers import Adam, Momentum, RMSProp, get_num_threads, set_num_threads
+from glassnet.train.trainer import Trainer
 
 
 @pytest.fixture

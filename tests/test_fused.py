@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassnet import fused
-from glassnet.optimizers import Adam, Momentum, RMSProp
+from glassnet.core.kernels import optimizer_kernels as fused
+from glassnet.optim.optimizers import Adam, Momentum, RMSProp
 
 pytestmark = pytest.mark.skipif(not fused.enabled(), reason="numba is not installed")
 

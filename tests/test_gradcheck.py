@@ -14,7 +14,8 @@ from glassnet.gradcheck import (
     verdict,
 )
 from glassnet.layers.dense import Dense
-from glassnet.models import Sequential, deep_network
+from glassnet.models.builders import deep_network
+from glassnet.models.sequential import Sequential
 
 
 def _jitter(model: Sequential, rng: np.random.Generator) -> Sequential:

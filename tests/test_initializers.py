@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from glassnet.initializers import INITIALIZERS, init_scale, initialize_weight
-from glassnet.models import deep_network, shallow_network
+from glassnet.functions.initializers import INITIALIZERS, init_scale, initialize_weight
+from glassnet.models.builders import deep_network, shallow_network
 
 
 def test_scale_formulas():

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import numerical_grad, rel_diff
 
-from glassnet.activations import Sigmoid, Softmax
-from glassnet.losses import (
+from glassnet.functions.activations import Sigmoid, Softmax
+from glassnet.functions.losses import (
     LOSSES,
     BinaryCrossEntropy,
     CategoricalCrossEntropy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassnet.metrics import (
+from glassnet.functions.metrics import (
     accuracy,
     classification_report,
     confusion_matrix,

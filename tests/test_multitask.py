@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy
 import pytest
 
-from glassnet.gradcheck import gradient_check
-from glassnet.losses import BinaryCrossEntropy, get_loss
-from glassnet.multitask import (
+from glassnet.functions.losses import (
+    BinaryCrossEntropy,
     MultiTaskBinaryCrossEntropy,
+    get_loss,
     label_mask,
-    masked_accuracy,
-    multitask_network,
-    task_accuracy,
 )
-from glassnet.training import fit
+from glassnet.functions.metrics import masked_accuracy, task_accuracy
+from glassnet.gradcheck import gradient_check
+from glassnet.models.builders import multitask_network
+from glassnet.train.trainer import fit
 
 
 def _labels(rng, k, m, missing=0.3):
@@ -82,7 +82,7 @@ def test_gradient_check_with_masked_entries():
 
 
 def test_registered_and_saved_by_name(tmp_path):
-    from glassnet.persistence import load_model, save_model
+    from glassnet.models.saving import load_model, save_model
 
     assert isinstance(get_loss("multitask_bce"), MultiTaskBinaryCrossEntropy)
     model = multitask_network(4, [3], 2, seed=0)

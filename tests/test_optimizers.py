@@ -9,16 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from glassnet import optimizers as O
-from glassnet.optimizers import (
-    EWA,
-    Adam,
-    GradientDescent,
-    Momentum,
-    RMSProp,
-    exponentially_weighted_average,
-    get_optimizer,
-)
+from glassnet.optim import optimizers as O
+from glassnet.optim.ewa import EWA, exponentially_weighted_average
+from glassnet.optim.optimizers import Adam, GradientDescent, Momentum, RMSProp, get_optimizer
 
 GRAD_SEQUENCE = [0.5, -1.0, 2.0]  # dW at steps 1, 2, 3 for a one-component W = 1.0
 

@@ -8,15 +8,14 @@ import os
 import numpy as np
 import pytest
 
-import glassnet.persistence as persistence
-from glassnet.errors import ModelFileError
-from glassnet.models import deep_network
-from glassnet.persistence import (
+import glassnet.models.saving as persistence
+from glassnet.core.atomic import atomic_write_bytes, load_npz_safely
+from glassnet.core.errors import ModelFileError
+from glassnet.models.builders import deep_network
+from glassnet.models.saving import (
     ARCHITECTURE_FILE,
     PARAMETERS_FILE,
-    atomic_write_bytes,
     load_model,
-    load_npz_safely,
     read_architecture,
     save_model,
 )

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassnet.errors import GlassnetError
-from glassnet.layers.base import ShapeError
-from glassnet.models import deep_network
-from glassnet.persistence import load_model, save_model
-from glassnet.pipeline import InputPipeline
+from glassnet.core.errors import GlassnetError, ShapeError
+from glassnet.data.pipeline import InputPipeline
+from glassnet.models.builders import deep_network
+from glassnet.models.saving import load_model, save_model
 
 
 def test_uint8_images_are_scaled_and_flattened_to_columns(rng):

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from glassnet.core.errors import ShapeError
 from glassnet.gradcheck import check_layer
-from glassnet.layers.base import ShapeError, layer_from_config, layer_to_config
-from glassnet.layers.conv_reference import pool_backward, pool_forward
-from glassnet.layers.pooling import (
+from glassnet.layers.base import layer_from_config, layer_to_config
+from glassnet.layers.conv.pooling import (
     AvgPool1D,
     AvgPool2D,
     GlobalAvgPool2D,
@@ -18,6 +18,7 @@ from glassnet.layers.pooling import (
     MaxPool2D,
     MaxPool3D,
 )
+from glassnet.layers.conv.reference import pool_backward, pool_forward
 
 RNG = np.random.default_rng(1)
 

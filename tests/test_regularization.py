@@ -7,8 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from glassnet.clipping import clip_by_norm, clip_by_value, global_norm
-from glassnet.regularization import (
+from glassnet.functions.regularization import (
     Regularizer,
     add_l1_grads,
     add_l2_grads,
@@ -16,6 +15,7 @@ from glassnet.regularization import (
     l1_cost,
     l2_cost,
 )
+from glassnet.optim.clipping import clip_by_norm, clip_by_value, global_norm
 
 
 def small_params():

@@ -17,7 +17,7 @@ import pytest
 
 import glassnet as gn
 from glassnet.data import flatten_images, load_train_test, planar_flower, shared_data_path
-from glassnet.training import Callback, fit
+from glassnet.train.trainer import Callback, fit
 
 pytestmark = pytest.mark.slow
 

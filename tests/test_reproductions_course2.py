@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.core.errors import TrainingDiverged
 from glassnet.data import (
     Standardizer,
     circles,
@@ -36,11 +37,10 @@ from glassnet.data import (
     shared_data_path,
     train_dev_test_split,
 )
-from glassnet.errors import TrainingDiverged
 from glassnet.gradcheck import gradient_check, numerical_gradients, relative_difference
 from glassnet.layers.dropout import Dropout
-from glassnet.schedules import InverseTimeDecay
-from glassnet.training import Trainer, fit
+from glassnet.optim.schedules import InverseTimeDecay
+from glassnet.train.trainer import Trainer, fit
 
 pytestmark = pytest.mark.slow
 

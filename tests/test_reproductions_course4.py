@@ -16,7 +16,7 @@ import pytest
 from conftest import shared_data
 from PIL import Image
 
-from glassnet.cli import main
+from glassnet.cli.main import main
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from glassnet.optimizers import Adam
-from glassnet.schedules import (
+from glassnet.optim.optimizers import Adam
+from glassnet.optim.schedules import (
     Constant,
     ExponentialDecay,
     InverseSqrtDecay,

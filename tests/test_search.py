@@ -12,8 +12,8 @@ import numpy
 import pytest
 from scipy import stats
 
-from glassnet.errors import GlassnetError
-from glassnet.search import (
+from glassnet.core.errors import GlassnetError
+from glassnet.project.search.search import (
     Constraint,
     Param,
     SearchSpace,
@@ -160,7 +160,7 @@ def test_constraints_rank_violators_after_satisfying_trials():
         _record(3, math.nan, error="TrainingDiverged: cost is nan"),
         _record(4, 0.97, seconds=12.0),
     ]
-    from glassnet.search import _score
+    from glassnet.project.search.search import _score
 
     for r in records:
         _score(space, r)
@@ -299,7 +299,7 @@ def test_trials_run_in_parallel_processes_and_are_sorted(tmp_path):
     rows = (tmp_path / "results.csv").read_text().splitlines()
     assert rows[0].startswith("rank,round,trial,dev_accuracy,feasible,learning_rate")
     assert [float(r.split(",")[3]) for r in rows[1:]] == pytest.approx(values)
-    from glassnet.cli import _read_config_file
+    from glassnet.cli.main import _read_config_file
 
     best = _read_config_file(str(tmp_path / "best_config.toml"))
     assert best == trials[0]["config"]
@@ -308,7 +308,7 @@ def test_trials_run_in_parallel_processes_and_are_sorted(tmp_path):
     data = json.loads((tmp_path / "results.json").read_text())
     assert [t["trial"] for t in data["trials"]] == [t["trial"] for t in trials]
     # the best configuration, trained again, gives the same dev accuracy
-    from glassnet.experiment import run_training
+    from glassnet.project.run import run_training
 
     again = run_training(best, progress=False)
     assert again.metrics["dev_accuracy"] == pytest.approx(trials[0]["metric"], abs=1e-12)
@@ -376,7 +376,7 @@ def _write_space(path, **search) -> str:
 def test_cli_search_end_to_end(tmp_path):
     from click.testing import CliRunner
 
-    from glassnet.search_cli import search
+    from glassnet.cli.search import search
 
     space = _write_space(tmp_path / "space.toml", constraints={"train_seconds": 60.0})
     out = tmp_path / "out"
@@ -405,7 +405,7 @@ def test_cli_search_end_to_end(tmp_path):
 def test_cli_reports_bad_spaces(tmp_path):
     from click.testing import CliRunner
 
-    from glassnet.search_cli import search
+    from glassnet.cli.search import search
 
     bad = tmp_path / "bad.toml"
     bad.write_text('[fixed]\ndev_fraction = 0.2\n[params]\n'
@@ -426,7 +426,7 @@ def test_example_space_parses():
     assert space.params["beta1"].type == "one_minus_log"
     assert space.fixed["dev_fraction"] == 0.2 and space.fixed["optimizer"] == "adam"
     cfg = space.sample(numpy.random.default_rng(0), 1)[0]
-    from glassnet.experiment import normalize_config
+    from glassnet.project.run import normalize_config
 
     normalize_config(cfg)  # a valid training configuration
 

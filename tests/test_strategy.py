@@ -8,9 +8,10 @@ import numpy
 import pytest
 from click.testing import CliRunner
 
-from glassnet.errors import GlassnetError
-from glassnet.metrics import f1_from
-from glassnet.strategy import (
+from glassnet.cli.strategy import diagnose_command, select
+from glassnet.core.errors import GlassnetError
+from glassnet.functions.metrics import f1_from
+from glassnet.project.strategy import (
     RECOMMENDATIONS,
     candidate_metrics,
     diagnose,
@@ -18,7 +19,6 @@ from glassnet.strategy import (
     select_model,
     single_number_metric,
 )
-from glassnet.strategy_cli import diagnose_command, select
 
 # -- diagnosis: every recommendation path ---------------------------------------------------
 
@@ -217,7 +217,7 @@ def test_select_command(tmp_path):
 
 
 def test_candidate_metrics_of_a_model():
-    from glassnet.models import deep_network
+    from glassnet.models.builders import deep_network
 
     rng = numpy.random.default_rng(0)
     model = deep_network([4, 5, 3], seed=0)

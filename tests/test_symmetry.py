@@ -18,7 +18,7 @@ import pytest
 
 import glassnet as gn
 from glassnet.data import circles, planar_flower
-from glassnet.training import fit
+from glassnet.train.trainer import fit
 
 
 def _rows_identical(W: np.ndarray, rtol: float = 0.0) -> bool:

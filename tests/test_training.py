@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.cli import main
-from glassnet.errors import TrainingDiverged
-from glassnet.training import Callback, Checkpoint, EarlyStopping, Trainer, fit
+from glassnet.cli.main import main
+from glassnet.core.errors import TrainingDiverged
+from glassnet.train.trainer import Callback, Checkpoint, EarlyStopping, Trainer, fit
 
 
 def _blobs(m=240, seed=0):
@@ -169,7 +169,7 @@ def test_clipping_bounds_the_update():
 
 
 def test_history_and_learning_curve(tmp_path):
-    from glassnet.plots import learning_curve
+    from glassnet.project.plots import learning_curve
 
     X, y = _blobs()
     hist = fit(

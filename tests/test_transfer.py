@@ -5,18 +5,19 @@ from __future__ import annotations
 import numpy
 import pytest
 
-from glassnet.errors import GlassnetError
+from glassnet.core.errors import GlassnetError
 from glassnet.layers import BatchNorm, Dense
-from glassnet.models import Sequential, deep_network
-from glassnet.persistence import load_model, save_model
-from glassnet.training import fit
-from glassnet.transfer import (
+from glassnet.models.builders import deep_network
+from glassnet.models.saving import load_model, save_model
+from glassnet.models.sequential import Sequential
+from glassnet.models.transfer import (
     apply_freeze,
     freeze_position,
     frozen_parameters,
     trainable_parameters,
     transfer,
 )
+from glassnet.train.trainer import fit
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from glassnet import backend
-from glassnet.activations import ACTIVATIONS, get_activation
-from glassnet.losses import LOSSES, get_loss
-from glassnet.models import deep_network
-from glassnet.optimizers import get_optimizer
-from glassnet.training import fit
+from glassnet.core import backend
+from glassnet.functions.activations import ACTIVATIONS, get_activation
+from glassnet.functions.losses import LOSSES, get_loss
+from glassnet.models.builders import deep_network
+from glassnet.optim.optimizers import get_optimizer
+from glassnet.train.trainer import fit
 
 # Names of the NumPy namespace that CuPy also provides (the ones a layer may reasonably use).
 CUPY_NAMES = frozenset(

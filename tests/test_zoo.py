@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from glassnet.layers.base import Layer
-from glassnet.zoo import (
+from glassnet.models.sequential import Sequential
+from glassnet.models.zoo.networks import (
     ZOO,
     alexnet,
     count_parameters,
@@ -92,10 +93,9 @@ def test_small_convnet_is_the_course_tf_model():
     ],
 )
 def test_small_builds_train_one_step(name, shape, kwargs):
-    models = pytest.importorskip("glassnet.models")
     layers = get_layers(name, shape, 6, **kwargs)
     assert all(isinstance(layer, Layer) for layer in layers)
-    model = models.Sequential(layers, loss="categorical_crossentropy").build(shape, seed=0)
+    model = Sequential(layers, loss="categorical_crossentropy").build(shape, seed=0)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((4, *shape)).astype(np.float32)
     Y = np.eye(6, dtype=np.float32)[:, rng.integers(0, 6, 4)]

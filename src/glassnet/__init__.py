@@ -10,22 +10,22 @@ The course's notation is the code's notation: examples are columns, ``X`` is
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .errors import GlassnetError, LabelError, ModelFileError, TrainingDiverged
-from .gradcheck import check_layer, gradient_check
-from .models import (
-    Sequential,
+from glassnet._version import __version__
+from glassnet.core.errors import GlassnetError, LabelError, ModelFileError, TrainingDiverged
+from glassnet.functions.losses import MultiTaskBinaryCrossEntropy
+from glassnet.gradcheck import check_layer, gradient_check
+from glassnet.models.builders import (
     deep_network,
     image_classifier,
     logistic_regression,
+    multitask_network,
     shallow_network,
 )
-from .multitask import MultiTaskBinaryCrossEntropy, multitask_network
-from .persistence import load_model, save_model
-from .strategy import diagnose, select_model, single_number_metric
-from .training import evaluate, fit
-from .transfer import transfer
+from glassnet.models.saving import load_model, save_model
+from glassnet.models.sequential import Sequential
+from glassnet.models.transfer import transfer
+from glassnet.project.strategy import diagnose, select_model, single_number_metric
+from glassnet.train.trainer import evaluate, fit
 
 __all__ = [
     "MultiTaskBinaryCrossEntropy",

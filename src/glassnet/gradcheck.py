@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy
 
-from .backend import get_xp, to_numpy
+from glassnet.core.backend import get_xp, to_numpy
 
 EPSILON = 1e-7
 GREAT = 1e-7

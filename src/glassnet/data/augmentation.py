@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy
 
-from glassnet.backend import get_xp
+from glassnet.core.backend import get_xp
 
 __all__ = [
     "Augmenter",

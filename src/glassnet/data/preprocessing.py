@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy
 
-from glassnet.backend import get_xp, to_numpy
+from glassnet.core.backend import get_xp, to_numpy
 
 __all__ = [
     "Standardizer",

@@ -1,9 +1,10 @@
 """Layers: each obeys the building-block contract of :mod:`glassnet.layers.base`."""
 
-from .activation import ActivationLayer
-from .base import LAYER_TYPES, Layer, ShapeError, layer_from_config, layer_to_config
-from .batchnorm import BatchNorm
-from .blocks import (
+from glassnet.core.errors import ShapeError
+from glassnet.layers.activation import ActivationLayer
+from glassnet.layers.base import LAYER_TYPES, Layer, layer_from_config, layer_to_config
+from glassnet.layers.batchnorm import BatchNorm
+from glassnet.layers.blocks.blocks import (
     InceptionModule,
     MobileNetV1Block,
     MobileNetV2Block,
@@ -11,12 +12,9 @@ from .blocks import (
     SeparableConv2D,
     compound_scaling,
 )
-from .conv import Conv1D, Conv2D, Conv3D
-from .dense import Dense
-from .depthwise import DepthwiseConv2D
-from .dropout import Dropout
-from .flatten import Flatten
-from .pooling import (
+from glassnet.layers.conv.conv import Conv1D, Conv2D, Conv3D
+from glassnet.layers.conv.depthwise import DepthwiseConv2D
+from glassnet.layers.conv.pooling import (
     AvgPool1D,
     AvgPool2D,
     AvgPool3D,
@@ -25,7 +23,10 @@ from .pooling import (
     MaxPool2D,
     MaxPool3D,
 )
-from .transpose_conv import Conv2DTranspose
+from glassnet.layers.conv.transpose import Conv2DTranspose
+from glassnet.layers.dense import Dense
+from glassnet.layers.dropout import Dropout
+from glassnet.layers.flatten import Flatten
 
 __all__ = [
     "ActivationLayer",

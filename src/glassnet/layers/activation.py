@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..activations import Activation as ActivationFunction
-from ..activations import get_activation
-from .base import Layer
+from glassnet.functions.activations import Activation as ActivationFunction
+from glassnet.functions.activations import get_activation
+from glassnet.layers.base import Layer
 
 
 class ActivationLayer(Layer):

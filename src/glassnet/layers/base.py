@@ -20,13 +20,9 @@ from typing import Any, ClassVar
 
 import numpy
 
-from ..errors import GlassnetError
+from glassnet.core.errors import ShapeError
 
 LAYER_TYPES: dict[str, type[Layer]] = {}
-
-
-class ShapeError(GlassnetError, ValueError):
-    """An input whose shape a layer does not take."""
 
 
 class Layer:

@@ -44,8 +44,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backend import get_xp
-from .base import Layer, ShapeError
+from glassnet.core.backend import get_xp
+from glassnet.core.errors import ShapeError
+from glassnet.layers.base import Layer
 
 
 class BatchNorm(Layer):

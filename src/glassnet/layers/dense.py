@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..activations import Activation, get_activation
-from ..backend import get_xp
-from ..initializers import initialize_weight
-from .base import Layer, ShapeError
+from glassnet.core.backend import get_xp
+from glassnet.core.errors import ShapeError
+from glassnet.functions.activations import Activation, get_activation
+from glassnet.functions.initializers import initialize_weight
+from glassnet.layers.base import Layer
 
 
 class Dense(Layer):

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy
 
-from ..backend import get_xp
-from .base import Layer
+from glassnet.core.backend import get_xp
+from glassnet.layers.base import Layer
 
 
 class Dropout(Layer):

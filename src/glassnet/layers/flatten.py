@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Layer
+from glassnet.layers.base import Layer
 
 
 class Flatten(Layer):

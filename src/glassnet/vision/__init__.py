@@ -1,6 +1,6 @@
 """Computer-vision helpers of Course 4: edge detection with the notes' filters."""
 
-from .edges import (
+from glassnet.vision.edges import (
     FILTERS,
     detect_edges,
     edge_figure,

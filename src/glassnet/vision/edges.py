@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy
 
-from ..backend import get_xp, to_numpy
-from ..layers.conv import Conv2D, Padding
+from glassnet.core.backend import get_xp, to_numpy
+from glassnet.layers.conv.conv import Conv2D, Padding
 
 _VERTICAL = {
     "vertical": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
@@ -92,7 +92,7 @@ def load_example_image(size: int | None = 256) -> tuple[numpy.ndarray, str]:
     """A real RGB image (uint8) and its description: a cat from the course's cat/non-cat set
     when the shared data is present, else scikit-learn's bundled "china.jpg"."""
     try:
-        from ..data.datasets import shared_data_path
+        from glassnet.data.datasets import shared_data_path
 
         path = shared_data_path("train_catvnoncat.h5")
     except ImportError:  # pragma: no cover - depends on the checkout

@@ -1,0 +1,5 @@
+import sys
+
+from glassnet.cli.main import main
+
+sys.exit(main())

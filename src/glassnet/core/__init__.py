@@ -1,0 +1,1 @@
+"""The foundation: the array namespace, errors, atomic files, the registry and compiled kernels."""

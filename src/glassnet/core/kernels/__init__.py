@@ -1,0 +1,1 @@
+"""Compiled numba kernels (optional: every caller has a NumPy path)."""

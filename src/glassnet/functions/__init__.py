@@ -1,0 +1,1 @@
+"""The course's functions: activations, losses, initializers, regularization, metrics."""

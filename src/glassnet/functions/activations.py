@@ -1,0 +1,218 @@
+"""Activation functions g(z) and their derivatives g'(z).
+
+Every activation works element-wise on ``Z`` of any shape (``(n[l], m)`` for
+dense layers) except softmax, which normalizes over the class axis 0
+(``(C, m)``).  ``backward(dA, Z, A)`` returns ``dZ = dA * g'(Z)``; for softmax
+it applies the full Jacobian, ``dZ = A * (dA - sum(dA * A, axis=0))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glassnet.core.backend import get_xp
+
+
+class Activation:
+    """Base class: ``forward(Z) -> A`` and ``derivative(Z, A) -> g'(Z)``."""
+
+    name = "activation"
+    #: True when ``backward`` needs only A (or only the sign of Z, which A shares), so a
+    #: layer may compute A over Z's memory with :meth:`forward_inplace` and cache A as Z.
+    inplace_ok: bool = False
+
+    def forward(self, Z: Any) -> Any:
+        raise NotImplementedError
+
+    def forward_inplace(self, Z: Any) -> Any:
+        """A = g(Z), written over ``Z`` where the activation can (else a new array)."""
+        return self.forward(Z)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        """g'(Z), element-wise. ``A = g(Z)`` is passed so it need not be recomputed."""
+        raise NotImplementedError
+
+    def backward(self, dA: Any, Z: Any, A: Any) -> Any:
+        """dZ = dA * g'(Z)."""
+        return dA * self.derivative(Z, A)
+
+    def config(self) -> dict:
+        return {"name": self.name}
+
+    def __call__(self, Z: Any) -> Any:
+        return self.forward(Z)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Sigmoid(Activation):
+    """sigma(z) = 1 / (1 + e^-z);  sigma'(z) = a (1 - a).
+
+    Computed stably: for z < 0 as e^z / (1 + e^z), so no e^{+big} overflows.
+    """
+
+    name = "sigmoid"
+
+    def forward(self, Z: Any) -> Any:
+        xp = get_xp()
+        E = xp.exp(-xp.abs(Z))  # in (0, 1]: never overflows
+        return xp.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E)).astype(Z.dtype, copy=False)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return A * (1.0 - A)
+
+
+class Tanh(Activation):
+    """tanh(z) = (e^z - e^-z) / (e^z + e^-z);  tanh'(z) = 1 - a^2."""
+
+    name = "tanh"
+    inplace_ok = True
+
+    def forward(self, Z: Any) -> Any:
+        return get_xp().tanh(Z)
+
+    def forward_inplace(self, Z: Any) -> Any:
+        return get_xp().tanh(Z, out=Z)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return 1.0 - A * A
+
+
+class ReLU(Activation):
+    """relu(z) = max(0, z);  relu'(z) = 1 if z > 0 else 0."""
+
+    name = "relu"
+    inplace_ok = True  # Z > 0 exactly where A = max(0, Z) > 0
+
+    def forward(self, Z: Any) -> Any:
+        return get_xp().maximum(Z, 0)
+
+    def forward_inplace(self, Z: Any) -> Any:
+        return get_xp().maximum(Z, 0, out=Z)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return (Z > 0).astype(Z.dtype)
+
+    def backward(self, dA: Any, Z: Any, A: Any) -> Any:
+        # dZ = dA * g'(Z): dA where Z > 0, else 0 (one multiply by the 0/1 mask)
+        return get_xp().multiply(dA, Z > 0, dtype=dA.dtype)
+
+
+class LeakyReLU(Activation):
+    """leaky(z) = max(slope * z, z);  leaky'(z) = 1 if z > 0 else slope (0.01 by default)."""
+
+    name = "leaky_relu"
+
+    def __init__(self, slope: float = 0.01) -> None:
+        if not 0 <= slope < 1:
+            raise ValueError(f"leaky ReLU slope must be in [0, 1), got {slope}")
+        self.slope = float(slope)
+
+    def forward(self, Z: Any) -> Any:
+        return get_xp().where(Z > 0, Z, self.slope * Z).astype(Z.dtype, copy=False)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return get_xp().where(Z > 0, 1.0, self.slope).astype(Z.dtype, copy=False)
+
+    def config(self) -> dict:
+        return {"name": self.name, "slope": self.slope}
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(slope={self.slope})"
+
+
+class Softplus(Activation):
+    """softplus(z) = log(1 + e^z);  softplus'(z) = sigma(z).
+
+    Computed stably as max(z, 0) + log1p(e^-|z|).
+    """
+
+    name = "softplus"
+
+    def forward(self, Z: Any) -> Any:
+        xp = get_xp()
+        return xp.maximum(Z, 0) + xp.log1p(xp.exp(-xp.abs(Z)))
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return Sigmoid().forward(Z)
+
+
+class Linear(Activation):
+    """g(z) = z;  g'(z) = 1 (regression outputs)."""
+
+    name = "linear"
+    inplace_ok = True
+
+    def forward(self, Z: Any) -> Any:
+        return Z
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return get_xp().ones_like(Z)
+
+    def backward(self, dA: Any, Z: Any, A: Any) -> Any:
+        return dA
+
+
+class Softmax(Activation):
+    """softmax(z)_i = e^{z_i} / sum_j e^{z_j} over the class axis 0 of ``(C, m)``.
+
+    Stable: the column maximum is subtracted first.  Its derivative is the
+    Jacobian diag(a) - a a^T, applied to ``dA`` per column in ``backward``.
+    """
+
+    name = "softmax"
+    inplace_ok = True  # backward uses A only
+
+    def forward(self, Z: Any) -> Any:
+        xp = get_xp()
+        E = xp.exp(Z - Z.max(axis=0, keepdims=True))
+        E /= E.sum(axis=0, keepdims=True)
+        return E
+
+    def forward_inplace(self, Z: Any) -> Any:
+        xp = get_xp()
+        if Z.ndim == 2 and Z.shape[1] == 1:  # one example (inference latency): whole-array sums
+            Z -= Z.max()
+            E = xp.exp(Z, out=Z)
+            E /= E.sum()
+            return E
+        Z -= Z.max(axis=0, keepdims=True)  # z - max_j z_j (stable)
+        E = xp.exp(Z, out=Z)
+        E /= E.sum(axis=0, keepdims=True)
+        return E
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        """The diagonal of the Jacobian, a (1 - a); ``backward`` uses the full one."""
+        return A * (1.0 - A)
+
+    def backward(self, dA: Any, Z: Any, A: Any) -> Any:
+        return A * (dA - (dA * A).sum(axis=0, keepdims=True))
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Linear, Softmax)
+}
+_ALIASES = {
+    "leakyrelu": "leaky_relu",
+    "leaky-relu": "leaky_relu",
+    "identity": "linear",
+    "none": "linear",
+}
+
+
+def get_activation(spec: str | dict | Activation | None) -> Activation:
+    """An activation from its name (``"relu"``), its config dict, or an instance."""
+    if isinstance(spec, Activation):
+        return spec
+    if spec is None:
+        return Linear()
+    if isinstance(spec, dict):
+        spec = dict(spec)
+        name = spec.pop("name")
+    else:
+        name, spec = spec, {}
+    key = _ALIASES.get(str(name).lower(), str(name).lower())
+    if key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}: expected one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[key](**spec)

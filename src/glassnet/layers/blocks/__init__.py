@@ -1,0 +1,1 @@
+"""Composite blocks built from layers: residual, inception, MobileNet, compound scaling."""

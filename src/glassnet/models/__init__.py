@@ -1,0 +1,1 @@
+"""Models: the sequential network, its output, ready-made builders, saving, transfer, the zoo."""

@@ -1,0 +1,1 @@
+"""The classic networks of Course 4 with their published parameter counts."""

@@ -1,0 +1,1 @@
+"""Optimization: the update rules, exponentially weighted averages, schedules, clipping."""

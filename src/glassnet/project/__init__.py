@@ -1,0 +1,1 @@
+"""Projects: the run configuration, a run, hyperparameter search, strategy, error analysis."""

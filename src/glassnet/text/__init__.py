@@ -1,0 +1,1 @@
+"""Text (Course 5): vocabularies, sampling, word vectors, beam search, BLEU."""

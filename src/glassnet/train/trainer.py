@@ -1,0 +1,505 @@
+"""The training loop: (mini-batch) gradient descent with callbacks.
+
+One epoch is one pass over the m training examples in mini-batches of
+``batch_size`` (``None`` or ``m``: batch gradient descent, one iteration per
+epoch, the Course 1 setting; ``1``: stochastic gradient descent).  Each step::
+
+    A[L] = forward(X{t})          J{t} = cost(A[L], Y{t})
+    grads = backward(A[L], Y{t})  parameters -= optimizer's update
+
+The examples are reshuffled every epoch with a generator seeded by
+``(seed, epoch)``; the last, partial mini-batch is kept.  The epoch cost is
+the average over the epoch's examples of the per-mini-batch costs (each
+mini-batch weighted by its size).  Because every random draw of an epoch
+(the shuffle, dropout masks, augmentation) comes from ``(seed, epoch)``, a run
+resumed from a checkpoint ends with exactly the parameters of an
+uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy
+
+from glassnet.core.backend import get_xp, to_numpy
+from glassnet.core.errors import GlassnetError
+from glassnet.optim.clipping import clip_by_norm, clip_by_value
+from glassnet.optim.optimizers import Optimizer, get_optimizer
+from glassnet.optim.schedules import Schedule, get_schedule
+
+
+@dataclass
+class History:
+    """What happened during training.
+
+    ``costs`` maps the epoch (= iteration for batch gradient descent) to the
+    cost, recorded every ``record_every`` epochs, as the course's notebooks do;
+    ``epochs`` has one dict per epoch with ``cost``, ``learning_rate`` and, when
+    evaluated, ``dev_cost``, ``dev_accuracy`` and ``train_accuracy``.
+    """
+
+    costs: dict[int, float] = field(default_factory=dict)
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    stopped_early: bool = False
+    best_epoch: int | None = None
+    seconds: float = 0.0
+
+    def series(self, key: str) -> tuple[list[int], list[float]]:
+        """(epochs, values) of one per-epoch quantity, where it was measured."""
+        xs, ys = [], []
+        for row in self.epochs:
+            if key in row and row[key] is not None:
+                xs.append(int(row["epoch"]))
+                ys.append(float(row[key]))
+        return xs, ys
+
+    def to_dict(self) -> dict:
+        return {
+            "costs": {str(k): v for k, v in self.costs.items()},
+            "epochs": self.epochs,
+            "stopped_early": self.stopped_early,
+            "best_epoch": self.best_epoch,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        return cls(
+            costs={int(k): float(v) for k, v in d.get("costs", {}).items()},
+            epochs=list(d.get("epochs", [])),
+            stopped_early=bool(d.get("stopped_early", False)),
+            best_epoch=d.get("best_epoch"),
+            seconds=float(d.get("seconds", 0.0)),
+        )
+
+
+class Callback:
+    """Hooks into the loop.  ``trainer.stop_training = True`` ends training after the epoch."""
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        pass
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        pass
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        pass
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-able state (saved in checkpoints); arrays go in ``arrays()``."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+    def arrays(self) -> dict[str, Any]:
+        return {}
+
+    def load_arrays(self, arrays: dict[str, Any]) -> None:
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` (the dev cost by default) has not improved for ``patience``
+    evaluations; with ``restore_best`` put back the parameters of the best epoch."""
+
+    def __init__(
+        self,
+        monitor: str = "dev_cost",
+        patience: int = 10,
+        min_delta: float = 0.0,
+        mode: str | None = None,
+        restore_best: bool = True,
+    ) -> None:
+        if patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        self.monitor = monitor
+        self.patience = int(patience)
+        self.min_delta = float(min_delta)
+        self.mode = mode or ("max" if "accuracy" in monitor or "f1" in monitor else "min")
+        self.restore_best = restore_best
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self._best_params: dict[str, Any] = {}
+
+    def _improved(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        value = logs.get(self.monitor)
+        if value is None:
+            return
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = float(value), epoch, 0
+            if self.restore_best:
+                self._best_params = {k: v.copy() for k, v in trainer.model.parameters.items()}
+                self._best_params.update(
+                    {f"state:{k}": v.copy() for k, v in trainer.model.state.items()}
+                )
+        else:
+            self.wait += 1
+            if self.wait > self.patience:
+                trainer.stop_training = True
+                trainer.history.stopped_early = True
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        trainer.history.best_epoch = self.best_epoch
+        if self.restore_best and self._best_params:
+            values = {k: v for k, v in self._best_params.items() if not k.startswith("state:")}
+            values.update(
+                {k[6:]: v for k, v in self._best_params.items() if k.startswith("state:")}
+            )
+            trainer.model.set_parameters(values)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best = state.get("best")
+        self.best_epoch = state.get("best_epoch")
+        self.wait = int(state.get("wait", 0))
+
+    def arrays(self) -> dict[str, Any]:
+        return dict(self._best_params)
+
+    def load_arrays(self, arrays: dict[str, Any]) -> None:
+        self._best_params = dict(arrays)
+
+
+class Checkpoint(Callback):
+    """Save the whole training state to ``directory`` every ``every`` epochs (atomically)."""
+
+    def __init__(self, directory: str | Path, every: int = 1, extra: dict | None = None) -> None:
+        if every < 1:
+            raise ValueError(f"Checkpoint: every must be >= 1, got {every}")
+        self.directory = Path(directory)
+        self.every = int(every)
+        self.extra = extra or {}
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        if (epoch + 1) % self.every == 0 or trainer.stop_training or epoch + 1 == trainer.epochs:
+            trainer.save_checkpoint(self.directory, epoch + 1, self.extra)
+
+
+def _slice_examples(X: Any, idx: Any, axis: int) -> Any:
+    return X[:, idx] if axis == 1 else X[idx]
+
+
+def accuracy_of(model: Any, A: Any, Y: Any) -> float | None:
+    """Fraction right for classifiers (None for regression)."""
+    task = model.task
+    xp = get_xp()
+    if getattr(model.loss, "allows_missing", False):
+        from glassnet.functions.metrics import masked_accuracy
+
+        return masked_accuracy(A, Y)
+    if task == "multiclass":
+        return float((A.argmax(axis=0) == Y.argmax(axis=0)).mean())
+    if task in ("binary", "multilabel"):
+        return float(xp.mean((A > 0.5) == (Y > 0.5)))
+    return None
+
+
+class Trainer:
+    """Trains a model with an optimizer, a learning-rate schedule and callbacks.
+
+    ``epochs`` is the number of passes (``iterations`` for batch gradient
+    descent); ``record_every`` how often the cost is recorded (every 100 in
+    the course); ``eval_every`` how often the dev set is evaluated (every
+    epoch with mini-batches, every ``record_every`` with batch GD).
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        optimizer: str | dict | Optimizer = "gd",
+        learning_rate: float | None = None,
+        epochs: int = 100,
+        batch_size: int | None = None,
+        schedule: str | dict | Schedule | None = None,
+        seed: int = 0,
+        callbacks: Sequence[Callback] = (),
+        clip_value: float | None = None,
+        clip_norm: float | None = None,
+        augment: Callable[[Any, numpy.random.Generator], Any] | None = None,
+        record_every: int = 100,
+        eval_every: int | None = None,
+        progress: bool | None = None,
+        verbose: bool = False,
+    ) -> None:
+        if int(epochs) < 1:
+            raise ValueError(f"epochs (iterations) must be a positive integer, got {epochs}")
+        if batch_size is not None and int(batch_size) < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        if record_every < 1:
+            raise ValueError(f"record_every must be >= 1, got {record_every}")
+        for name, v in (("clip_value", clip_value), ("clip_norm", clip_norm)):
+            if v is not None and not v > 0:
+                raise ValueError(f"{name} must be positive, got {v}")
+        self.model = model
+        overrides = {} if learning_rate is None else {"learning_rate": float(learning_rate)}
+        if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
+            raise ValueError(f"learning_rate must be a positive number, got {learning_rate}")
+        self.optimizer = get_optimizer(optimizer, **overrides)
+        self.base_learning_rate = float(self.optimizer.learning_rate)
+        self.schedule = get_schedule(schedule) if schedule is not None else None
+        self.epochs = int(epochs)
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.seed = int(seed)
+        self.callbacks = list(callbacks)
+        self.clip_value = clip_value
+        self.clip_norm = clip_norm
+        self.augment = augment
+        self.record_every = int(record_every)
+        self.eval_every = eval_every
+        self.progress = progress
+        self.verbose = verbose
+        self.history = History()
+        self.start_epoch = 0
+        self.stop_training = False
+
+    # -- the loop -------------------------------------------------------------------------
+    def _learning_rate(self, epoch: int) -> float:
+        if self.schedule is None:
+            return self.base_learning_rate
+        if self.schedule.learning_rate is None:
+            self.schedule.learning_rate = self.base_learning_rate
+        return float(self.schedule(epoch))
+
+    def _seed_epoch(self, epoch: int) -> numpy.random.Generator:
+        """All randomness of an epoch derives from (seed, epoch): resumable exactly."""
+        for i, layer in enumerate(self.model.layers):
+            if hasattr(layer, "rng") and isinstance(layer.rng, numpy.random.Generator):
+                layer.rng = numpy.random.default_rng([self.seed, epoch, 1 + i])
+        return numpy.random.default_rng([self.seed, epoch, 0])
+
+    def fit(self, X: Any, Y: Any, X_dev: Any = None, Y_dev: Any = None) -> History:
+        """Train on (X, Y); evaluate on (X_dev, Y_dev) if given.  Returns the history."""
+        model = self.model
+        xp = get_xp()
+        X = xp.asarray(X, dtype=model.dtype)
+        model.check_input(X)
+        Y = model.prepare_labels(Y)
+        axis = model.batch_axis
+        m = X.shape[axis]
+        if m == 0:
+            raise GlassnetError("training set is empty")
+        if Y.shape[-1] != m:
+            raise GlassnetError(f"X has {m} examples but Y has {Y.shape[-1]}")
+        # a finite sum means every entry is finite (one pass, no temporary the size of X);
+        # only a non-finite sum (a NaN/inf, or finite values that overflow) needs the full check
+        with numpy.errstate(over="ignore", invalid="ignore"):  # an overflow is checked below
+            total = X.sum()
+        if not bool(xp.isfinite(total)) and not bool(xp.isfinite(X).all()):
+            raise GlassnetError("training data contains NaN or inf")
+        have_dev = X_dev is not None and Y_dev is not None
+        if have_dev:
+            X_dev = xp.asarray(X_dev, dtype=model.dtype)
+            model.check_input(X_dev)
+            Y_dev = model.prepare_labels(Y_dev)
+        batch = m if self.batch_size is None else min(self.batch_size, m)
+        minibatch = batch < m
+        eval_every = self.eval_every or (1 if minibatch else self.record_every)
+        # examples-first copy, so a mini-batch is a gather of contiguous rows
+        X_rows = xp.ascontiguousarray(X.T) if (minibatch and axis == 1) else X
+        Y_rows = xp.ascontiguousarray(Y.T) if minibatch else Y
+
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        bar = self._progress_bar()
+        started = time.perf_counter()
+        self.stop_training = False
+        try:
+            for epoch in range(self.start_epoch, self.epochs):
+                self.optimizer.learning_rate = self._learning_rate(epoch)
+                rng = self._seed_epoch(epoch)
+                if minibatch:
+                    order = rng.permutation(m)
+                    total = 0.0
+                    for start in range(0, m, batch):
+                        idx = order[start : start + batch]
+                        if axis == 1:
+                            Xb = X_rows[idx].T
+                        else:
+                            Xb = X_rows[idx]
+                        Yb = Y_rows[idx].T
+                        if self.augment is not None:
+                            Xb = self.augment(Xb, rng)
+                        total += self._step(Xb, Yb) * len(idx)
+                    cost = total / m
+                else:
+                    Xb = self.augment(X, rng) if self.augment is not None else X
+                    cost = self._step(Xb, Y)
+                logs: dict[str, float] = {
+                    "epoch": epoch,
+                    "cost": cost,
+                    "learning_rate": self.optimizer.learning_rate,
+                }
+                if epoch % self.record_every == 0 or epoch == self.epochs - 1:
+                    self.history.costs[epoch] = cost
+                    if self.verbose:
+                        print(f"Cost after iteration {epoch}: {cost:.6f}")
+                if have_dev and (epoch % eval_every == 0 or epoch == self.epochs - 1):
+                    A = model.predict_proba(X_dev)
+                    logs["dev_cost"] = model.compute_cost(A, Y_dev)
+                    acc = accuracy_of(model, A, Y_dev)
+                    if acc is not None:
+                        logs["dev_accuracy"] = acc
+                self.history.epochs.append(logs)
+                for cb in self.callbacks:
+                    cb.on_epoch_end(self, epoch, logs)
+                if bar is not None:
+                    post = {"cost": f"{cost:.4f}"}
+                    if "dev_accuracy" in logs:
+                        post["dev_acc"] = f"{logs['dev_accuracy']:.3f}"
+                    bar.set_postfix(post, refresh=False)
+                    bar.update(1)
+                if self.stop_training:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        self.history.seconds += time.perf_counter() - started
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        return self.history
+
+    def _step(self, Xb: Any, Yb: Any) -> float:
+        model = self.model
+        cost = model.train_step(Xb, Yb)
+        grads = model.grads
+        if self.clip_value is not None:
+            clip_by_value(grads, self.clip_value)
+        if self.clip_norm is not None:
+            clip_by_norm(grads, self.clip_norm)
+        self.optimizer.step(model.parameters, grads)
+        return cost
+
+    def _progress_bar(self) -> Any:
+        if self.progress is False:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(
+            total=self.epochs,
+            initial=self.start_epoch,
+            desc="training",
+            unit="epoch",
+            disable=None if self.progress is None else not self.progress,
+            mininterval=0.25,
+            leave=False,
+        )
+
+    # -- checkpoints ------------------------------------------------------------------------
+    def save_checkpoint(
+        self, directory: str | Path, epochs_done: int, extra: dict | None = None
+    ) -> None:
+        """Model, optimizer state, history and callbacks' state, swapped in atomically."""
+        from glassnet.core.atomic import atomic_save_npz, atomic_write_json
+        from glassnet.models.saving import save_model
+
+        directory = Path(directory)
+        new = directory.with_name(directory.name + ".new")
+        old = directory.with_name(directory.name + ".old")
+        if new.exists():
+            shutil.rmtree(new)
+        save_model(self.model, new)
+        arrays = {f"opt:{k}": v for k, v in self.optimizer.state_dict().items()}
+        for i, cb in enumerate(self.callbacks):
+            arrays.update({f"cb{i}:{k}": v for k, v in cb.arrays().items()})
+        atomic_save_npz(new / "trainer_state.npz", arrays)
+        atomic_write_json(
+            new / "trainer.json",
+            {
+                "epochs_done": epochs_done,
+                "epochs": self.epochs,
+                "seed": self.seed,
+                "optimizer": self.optimizer.config(),
+                "history": self.history.to_dict(),
+                "callbacks": [cb.state_dict() for cb in self.callbacks],
+                "extra": extra or {},
+            },
+        )
+        if directory.exists():
+            if old.exists():
+                shutil.rmtree(old)
+            directory.rename(old)
+        new.rename(directory)
+        if old.exists():
+            shutil.rmtree(old)
+
+    def load_checkpoint(self, directory: str | Path) -> dict:
+        """Restore what :meth:`save_checkpoint` wrote; training then continues where it stopped."""
+        from glassnet.core.atomic import load_npz_safely
+        from glassnet.models.saving import load_model
+
+        directory = find_checkpoint(directory)
+        saved = load_model(directory)
+        self.model.set_parameters({**saved.parameters, **saved.state})
+        info = json.loads((directory / "trainer.json").read_text())
+        arrays = load_npz_safely(directory / "trainer_state.npz", "trainer state")
+        self.optimizer.load_state_dict(
+            {k[4:]: v for k, v in arrays.items() if k.startswith("opt:")}
+        )
+        saved = info.get("callbacks", [])
+        for i, (cb, state) in enumerate(zip(self.callbacks, saved, strict=False)):
+            cb.load_state_dict(state)
+            prefix = f"cb{i}:"
+            cb.load_arrays({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        self.history = History.from_dict(info["history"])
+        self.start_epoch = int(info["epochs_done"])
+        return info
+
+
+def find_checkpoint(directory: str | Path) -> Path:
+    """The checkpoint folder, or the one left by a swap that was interrupted."""
+    directory = Path(directory)
+    for candidate in (directory, directory.with_name(directory.name + ".old")):
+        if (candidate / "trainer.json").is_file():
+            return candidate
+    raise GlassnetError(f"{directory}: no checkpoint to resume from")
+
+
+def fit(
+    model: Any,
+    X: Any,
+    Y: Any,
+    X_dev: Any = None,
+    Y_dev: Any = None,
+    **kwargs: Any,
+) -> History:
+    """Train ``model`` on (X, Y): keyword arguments are those of :class:`Trainer`.
+
+    ``iterations`` is accepted as a synonym of ``epochs`` (batch gradient descent).
+    """
+    if "iterations" in kwargs:
+        kwargs["epochs"] = kwargs.pop("iterations")
+    return Trainer(model, **kwargs).fit(X, Y, X_dev, Y_dev)
+
+
+def evaluate(model: Any, X: Any, Y: Any) -> dict[str, float]:
+    """Cost and (for classifiers) accuracy of ``model`` on (X, Y)."""
+    Yp = model.prepare_labels(Y)
+    A = model.predict_proba(X)
+    out = {"cost": model.compute_cost(A, Yp)}
+    acc = accuracy_of(model, A, Yp)
+    if acc is not None:
+        out["accuracy"] = acc
+    return out
+
+
+def to_host(values: dict[str, Any]) -> dict[str, numpy.ndarray]:
+    return {k: to_numpy(v) for k, v in values.items()}

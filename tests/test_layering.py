@@ -50,7 +50,8 @@ def _imports_in(source: str, here: str, is_package: bool) -> list[tuple[int, str
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "glassnet"]
+            names = [a.name for a in node.names]
+            found += [(node.lineno, n) for n in names if n.split(".")[0] == "glassnet"]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = here.split(".") if is_package else here.split(".")[:-1]

@@ -44,6 +44,35 @@ class Loss:
         """The cost computed from the output layer's Z (stable); only for canonical pairs."""
         raise NotImplementedError
 
+    def is_canonical(self, activation: str | None) -> bool:
+        """True when the output activation and this loss make the pair with dZ = A - Y."""
+        return self.canonical_activation is not None and activation == self.canonical_activation
+
+    def output_gradient(self, A: Any, Y: Any, activation: str | None) -> tuple[Any, bool]:
+        """The gradient the output layer starts from, and whether it is dZ[L] (else dA[L]).
+
+        For the canonical pairs (sigmoid + logistic loss, softmax + categorical
+        cross-entropy) dL/dZ[L] = A[L] - Y, which skips g'(Z) and is exact where A
+        saturates; otherwise dA[L] = dL/dA[L] (the course's ``dAL``).  Shapes of ``A``.
+        """
+        if self.is_canonical(activation):
+            return self.output_delta(A, Y), True
+        return self.gradient(A, Y), False
+
+    def output_delta(self, A: Any, Y: Any) -> Any:
+        """dZ[L] = A[L] - Y (a loss with masked labels overrides it)."""
+        return A - Y
+
+    def output_cost(self, A: Any, Y: Any, Z: Any | None, activation: str | None) -> float:
+        """J from the logits Z[L] when the pair is canonical and Z is kept, else from A[L].
+
+        From Z the cost is exact for any z (a logit of 40 on the wrong class costs 40.0),
+        where the cost from A must clip A away from 0 and 1.
+        """
+        if Z is not None and self.is_canonical(activation):
+            return self.cost_from_logits(Z, Y)
+        return self.cost(A, Y)
+
     def config(self) -> dict:
         return {"name": self.name}
 

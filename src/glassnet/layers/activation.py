@@ -30,6 +30,11 @@ class ActivationLayer(Layer):
         self.cache = (A_prev, A)
         return A
 
+    def logits_of(self, A: Any) -> Any | None:
+        """The input Z of the forward pass that gave ``A``."""
+        cache = self.cache
+        return cache[0] if cache is not None and cache[1] is A else None
+
     def backward(self, dA: Any) -> Any:
         Z, A = self.cache
         return self.activation.backward(dA, Z, A)

@@ -34,6 +34,10 @@ class Layer:
     #: (Dense, Conv) or share the previous weight layer's (BatchNorm)
     owns_index: ClassVar[bool] = True
 
+    #: set by the model on its output layer when the loss's cost reads the logits Z[L]:
+    #: the layer then keeps Z instead of writing A = g(Z) over it
+    keep_logits: bool = False
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "kind" in cls.__dict__:

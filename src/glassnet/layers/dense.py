@@ -90,7 +90,7 @@ class Dense(Layer):
         if self.use_bias:
             Z += self.params["b"]
         act = self.activation
-        if act.inplace_ok:
+        if act.inplace_ok and not self.keep_logits:
             # A[l] = g(Z[l]) computed over Z's memory: g's backward needs only A (ReLU: the
             # sign of Z, which A shares), so the cache holds A in Z's place.
             A = act.forward_inplace(Z)
@@ -99,6 +99,13 @@ class Dense(Layer):
             A = act.forward(Z)
             self.cache = (A_prev, Z, A)
         return A
+
+    def logits_of(self, A: Any) -> Any | None:
+        """Z[l] of the forward pass that gave ``A`` (None if that pass did not keep it)."""
+        cache = self.cache
+        if cache is None or cache[2] is not A or cache[1] is A:
+            return None
+        return cache[1]
 
     def backward(self, dA: Any) -> Any:
         _, Z, A = self.cache

@@ -120,6 +120,7 @@ class Sequential:
                 self._keys.append((layer, pname, f"{pname}{index}"))
             for sname in getattr(layer, "state", {}) or {}:
                 self._state_keys.append((layer, sname, f"{sname}{index}"))
+        self._keep_output_logits()
         names = [k for _, _, k in self._keys]
         if len(set(names)) != len(names):
             dup = sorted({n for n in names if names.count(n) > 1})
@@ -234,26 +235,26 @@ class Sequential:
             A = layer.forward(A, training)
         return A
 
-    def _canonical_output(self) -> bool:
+    def _output_activation_name(self) -> str | None:
         act = getattr(self.layers[-1], "activation", None)
-        canon = self.loss.canonical_activation
-        return canon is not None and act is not None and act.name == canon
+        return act.name if act is not None else None
 
     def backward(self, AL: Any, Y: Any) -> Any:
-        """Fill every layer's grads from the output A[L] and labels Y; return dX (or None)."""
-        if self._canonical_output():
-            # sigmoid/softmax with cross-entropy: dZ = A - Y (a loss may mask it)
-            delta = getattr(self.loss, "output_delta", None)
-            dZ = delta(AL, Y) if delta is not None else AL - Y
+        """Fill every layer's grads from the output A[L] and labels Y; return dX (or None).
+
+        The loss says where backpropagation starts (:meth:`Loss.output_gradient`):
+        dZ[L] = A[L] - Y for the canonical pairs, dA[L] = dL/dA[L] otherwise.
+        """
+        delta, is_dZ = self.loss.output_gradient(AL, Y, self._output_activation_name())
+        if is_dZ:
             last = self.layers[-1]
             if hasattr(last, "backward_from_dZ"):
-                dA = last.backward_from_dZ(dZ)
+                dA = last.backward_from_dZ(delta)
             else:  # a stand-alone activation layer: its input is Z
-                dA = dZ
+                dA = delta
             rest = self.layers[:-1]
         else:
-            dA = self.loss.gradient(AL, Y)
-            rest = self.layers
+            dA, rest = delta, self.layers
         for layer in reversed(rest):
             if dA is None:
                 break
@@ -262,9 +263,51 @@ class Sequential:
         return dA
 
     def compute_cost(self, AL: Any, Y: Any) -> float:
-        """J = (1/m) sum L(A[L], Y), plus the regularization terms."""
-        cost = self.loss.cost(AL, Y)
+        """J = (1/m) sum L(A[L], Y), plus the regularization terms.
+
+        For the canonical pairs the cost comes from the output layer's logits Z[L] (kept by
+        the last forward pass), exact for any z; otherwise from A[L].
+        """
+        cost = self._loss_cost(AL, Y)
         return cost + self._regularization_cost(Y.shape[-1])
+
+    def _loss_cost(self, AL: Any, Y: Any) -> float:
+        logits_of = getattr(self.layers[-1], "logits_of", None)
+        Z = logits_of(AL) if logits_of is not None else None
+        return self.loss.output_cost(AL, Y, Z, self._output_activation_name())
+
+    def outputs_and_cost(self, X: Any, Y: Any, batch_size: int = 8192) -> tuple[Any, float]:
+        """A[L] in inference mode and the cost J on (X, Y), both batch by batch.
+
+        Each batch's cost comes from its own logits (exact for the canonical pairs), so
+        J = (1/m) sum over batches of m_b J_b, plus the regularization terms.
+        """
+        xp = get_xp()
+        X = xp.asarray(X, dtype=self.dtype)
+        self.check_input(X)
+        axis = self._label_batch_axis(Y)
+        m = X.shape[self.batch_axis]
+        parts, total = [], 0.0
+        for start, Xb in zip(range(0, m, batch_size), self._batches(X, batch_size), strict=True):
+            Ab = self.forward(Xb, training=False)
+            index = [slice(None)] * Y.ndim
+            index[axis] = slice(start, start + batch_size)
+            Yb = Y[tuple(index)]
+            total += self._loss_cost(Ab, Yb) * Yb.shape[axis]
+            parts.append(Ab)
+        A = parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=axis)
+        return A, total / m + self._regularization_cost(m)
+
+    def _label_batch_axis(self, Y: Any) -> int:
+        """The examples' axis of the labels (and of A[L]): the output layout's."""
+        return Y.ndim - 1
+
+    def _keep_output_logits(self) -> None:
+        """The output layer keeps Z[L] when the loss computes its cost from the logits."""
+        for layer in self.layers:
+            layer.keep_logits = False
+        if self.layers:
+            self.layers[-1].keep_logits = self.loss.is_canonical(self._output_activation_name())
 
     def _regularization_cost(self, m: int) -> float:
         return self.regularizer.cost(self.parameters, m) if self.regularizer.active else 0.0

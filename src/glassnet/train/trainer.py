@@ -353,8 +353,7 @@ class Trainer:
                     if self.verbose:
                         print(f"Cost after iteration {epoch}: {cost:.6f}")
                 if have_dev and (epoch % eval_every == 0 or epoch == self.epochs - 1):
-                    A = model.predict_proba(X_dev)
-                    logs["dev_cost"] = model.compute_cost(A, Y_dev)
+                    A, logs["dev_cost"] = model.outputs_and_cost(X_dev, Y_dev)
                     acc = accuracy_of(model, A, Y_dev)
                     if acc is not None:
                         logs["dev_accuracy"] = acc
@@ -493,8 +492,8 @@ def fit(
 def evaluate(model: Any, X: Any, Y: Any) -> dict[str, float]:
     """Cost and (for classifiers) accuracy of ``model`` on (X, Y)."""
     Yp = model.prepare_labels(Y)
-    A = model.predict_proba(X)
-    out = {"cost": model.compute_cost(A, Yp)}
+    A, cost = model.outputs_and_cost(X, Yp)
+    out = {"cost": cost}
     acc = accuracy_of(model, A, Yp)
     if acc is not None:
         out["accuracy"] = acc

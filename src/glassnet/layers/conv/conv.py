@@ -684,7 +684,7 @@ class ConvND(Layer):
         if fused:  # Z already holds A = g(Z), block by block
             self.cache = (saved, A_prev.shape, Z, Z)
             return Z
-        if act.inplace_ok:
+        if act.inplace_ok and not self.keep_logits:
             # A = g(Z) over Z's memory: g's backward needs only A (ReLU: Z > 0 where A > 0)
             A = act.forward_inplace(Z)
             Z = A
@@ -692,6 +692,13 @@ class ConvND(Layer):
             A = act.forward(Z)
         self.cache = (saved, A_prev.shape, Z, A)
         return A
+
+    def logits_of(self, A: Any) -> Any | None:
+        """Z of the forward pass that gave ``A`` (None if that pass did not keep it)."""
+        cache = self.cache
+        if cache is None or cache[3] is not A or cache[2] is A:
+            return None
+        return cache[2]
 
     def backward(self, dA: Any) -> Any:
         """dZ = dA * g'(Z), then :meth:`backward_from_dZ` (fused block by block when g is

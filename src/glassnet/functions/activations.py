@@ -1,9 +1,10 @@
 """Activation functions g(z) and their derivatives g'(z).
 
 Every activation works element-wise on ``Z`` of any shape (``(n[l], m)`` for
-dense layers) except softmax, which normalizes over the class axis 0
-(``(C, m)``).  ``backward(dA, Z, A)`` returns ``dZ = dA * g'(Z)``; for softmax
-it applies the full Jacobian, ``dZ = A * (dA - sum(dA * A, axis=0))``.
+dense layers) except softmax, which normalizes over the class axis: 0 for
+``(C, m)``, -1 for images ``(m, n_H, n_W, C)`` (per pixel).  ``backward(dA, Z, A)``
+returns ``dZ = dA * g'(Z)``; for softmax it applies the full Jacobian,
+``dZ = A * (dA - sum_j dA_j A_j)`` over the class axis.
 """
 
 from __future__ import annotations
@@ -155,31 +156,44 @@ class Linear(Activation):
 
 
 class Softmax(Activation):
-    """softmax(z)_i = e^{z_i} / sum_j e^{z_j} over the class axis 0 of ``(C, m)``.
+    """softmax(z)_i = e^{z_i} / sum_j e^{z_j} over the class axis.
 
-    Stable: the column maximum is subtracted first.  Its derivative is the
-    Jacobian diag(a) - a a^T, applied to ``dA`` per column in ``backward``.
+    The class axis is 0 for dense outputs ``(C, m)`` and -1 for images ``(m, n_H, n_W, C)``
+    (one softmax per pixel); the layer that applies it sets ``axis`` from its layout.
+    Stable: the maximum over the classes is subtracted first.  Its derivative is the
+    Jacobian diag(a) - a a^T, applied to ``dA`` per example (and pixel) in ``backward``:
+    dZ = A * (dA - sum_j dA_j A_j).
     """
 
     name = "softmax"
     inplace_ok = True  # backward uses A only
 
+    def __init__(self, axis: int = 0) -> None:
+        if axis not in (0, -1):
+            raise ValueError(f"softmax: axis must be 0 (dense, (C, m)) or -1 (images, "
+                             f"(m, n_H, n_W, C)), got {axis!r}")
+        self.axis = axis
+
+    def config(self) -> dict:
+        return {"name": self.name} if self.axis == 0 else {"name": self.name, "axis": self.axis}
+
     def forward(self, Z: Any) -> Any:
         xp = get_xp()
-        E = xp.exp(Z - Z.max(axis=0, keepdims=True))
-        E /= E.sum(axis=0, keepdims=True)
+        E = xp.exp(Z - Z.max(axis=self.axis, keepdims=True))
+        E /= E.sum(axis=self.axis, keepdims=True)
         return E
 
     def forward_inplace(self, Z: Any) -> Any:
         xp = get_xp()
-        if Z.ndim == 2 and Z.shape[1] == 1:  # one example (inference latency): whole-array sums
+        if self.axis == 0 and Z.ndim == 2 and Z.shape[1] == 1:
+            # one example (inference latency): whole-array sums
             Z -= Z.max()
             E = xp.exp(Z, out=Z)
             E /= E.sum()
             return E
-        Z -= Z.max(axis=0, keepdims=True)  # z - max_j z_j (stable)
+        Z -= Z.max(axis=self.axis, keepdims=True)  # z - max_j z_j (stable)
         E = xp.exp(Z, out=Z)
-        E /= E.sum(axis=0, keepdims=True)
+        E /= E.sum(axis=self.axis, keepdims=True)
         return E
 
     def derivative(self, Z: Any, A: Any) -> Any:
@@ -187,7 +201,10 @@ class Softmax(Activation):
         return A * (1.0 - A)
 
     def backward(self, dA: Any, Z: Any, A: Any) -> Any:
-        return A * (dA - (dA * A).sum(axis=0, keepdims=True))
+        return A * (dA - (dA * A).sum(axis=self.axis, keepdims=True))
+
+    def __repr__(self) -> str:
+        return "Softmax()" if self.axis == 0 else f"Softmax(axis={self.axis})"
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {
@@ -199,6 +216,13 @@ _ALIASES = {
     "identity": "linear",
     "none": "linear",
 }
+
+
+def along_channels(activation: Activation) -> Activation:
+    """The activation for a channels-last output ``(m, ..., C)``: softmax over the last axis."""
+    if isinstance(activation, Softmax) and activation.axis != -1:
+        return Softmax(axis=-1)
+    return activation
 
 
 def get_activation(spec: str | dict | Activation | None) -> Activation:

@@ -110,34 +110,53 @@ class BinaryCrossEntropy(Loss):
 
 
 class CategoricalCrossEntropy(Loss):
-    """Softmax loss L = -sum_j y_j log a_j over the C classes (one-hot ``Y``, ``(C, m)``).
+    """Softmax loss L = -sum_j y_j log a_j over the C classes (one-hot ``Y``).
 
-    With a softmax output, dZ = A - Y; from logits the cost is
+    Along the class axis of the layout: ``(C, m)`` for dense outputs (``class_axis`` 0),
+    ``(m, n_H, n_W, C)`` for a per-pixel classifier (``class_axis`` -1; the model sets it
+    from its output layout).  The cost is the mean over the examples and, for images, over
+    their pixels too: J = 1/(m P) sum L, P = n_H n_W.  With a softmax output
+    dZ = (A - Y) / P (the layers apply the 1/m); from logits the cost is
     logsumexp(z) - sum_j y_j z_j, finite for any z.
     """
 
     name = "categorical_crossentropy"
     canonical_activation = "softmax"
+    #: the axis of the C classes: 0 for (C, m), -1 for (m, n_H, n_W, C)
+    class_axis = 0
+
+    def _counts(self, A: Any) -> tuple[int, int]:
+        """(N, P): the number of softmax distributions (m P) and the pixels per example P."""
+        n = A.size // A.shape[self.class_axis]
+        m = A.shape[-1] if self.class_axis == 0 else A.shape[0]
+        return n, n // max(m, 1)
 
     def cost(self, A: Any, Y: Any) -> float:
         xp = get_xp()
         L = xp.clip(A, _eps_for(A), 1.0)  # the only temporary: log and * Y run in place
         xp.log(L, out=L)
         L *= Y  # y_j log a_j
-        m = Y.shape[-1]
-        return float(-L.sum() / m)
+        n, _ = self._counts(A)
+        return float(-L.sum() / n)
 
     def gradient(self, A: Any, Y: Any) -> Any:
         xp = get_xp()
-        return -Y / xp.clip(A, _eps_for(A), 1.0)
+        _, pixels = self._counts(A)
+        dA = -Y / xp.clip(A, _eps_for(A), 1.0)
+        return dA if pixels == 1 else dA * (1.0 / pixels)
+
+    def output_delta(self, A: Any, Y: Any) -> Any:
+        _, pixels = self._counts(A)
+        return A - Y if pixels == 1 else (A - Y) * (1.0 / pixels)
 
     def cost_from_logits(self, Z: Any, Y: Any) -> float:
         xp = get_xp()
-        zmax = Z.max(axis=0, keepdims=True)
-        lse = zmax + xp.log(xp.exp(Z - zmax).sum(axis=0, keepdims=True))
-        m = Y.shape[-1]
+        ax = self.class_axis
+        zmax = Z.max(axis=ax, keepdims=True)
+        lse = zmax + xp.log(xp.exp(Z - zmax).sum(axis=ax, keepdims=True))
+        n, _ = self._counts(Z)
         # sum_i [logsumexp(z(i)) sum_j y_j(i) - sum_j y_j(i) z_j(i)]: lse once per example
-        return float(((lse * Y.sum(axis=0, keepdims=True)).sum() - (Y * Z).sum()) / m)
+        return float(((lse * Y.sum(axis=ax, keepdims=True)).sum() - (Y * Z).sum()) / n)
 
 
 class L2Loss(Loss):

@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy
 
-from glassnet.core.backend import get_xp, to_numpy
-from glassnet.core.errors import GlassnetError, LabelError, ShapeError, TrainingDiverged
+from glassnet.core.backend import get_xp
+from glassnet.core.errors import GlassnetError, ShapeError, TrainingDiverged
 from glassnet.functions.losses import Loss, get_loss
 from glassnet.functions.regularization import Regularizer, get_regularizer
 from glassnet.layers.base import Layer, layer_from_config, layer_to_config
+from glassnet.models.outputs import decide, encode_labels, infer_task
 
 
 def _resolve_dtype(dtype: Any) -> numpy.dtype:
@@ -299,8 +300,8 @@ class Sequential:
         return A, total / m + self._regularization_cost(m)
 
     def _label_batch_axis(self, Y: Any) -> int:
-        """The examples' axis of the labels (and of A[L]): the output layout's."""
-        return Y.ndim - 1
+        """The examples' axis of the labels (and of A[L]): 0 per pixel, else the last."""
+        return 0 if self.class_axis == -1 else Y.ndim - 1
 
     def _keep_output_logits(self) -> None:
         """The output layer keeps Z[L] when the loss computes its cost from the logits."""
@@ -308,6 +309,8 @@ class Sequential:
             layer.keep_logits = False
         if self.layers:
             self.layers[-1].keep_logits = self.loss.is_canonical(self._output_activation_name())
+            if hasattr(self.loss, "class_axis"):
+                self.loss.class_axis = self.class_axis  # softmax per pixel: classes last
 
     def _regularization_cost(self, m: int) -> float:
         return self.regularizer.cost(self.parameters, m) if self.regularizer.active else 0.0
@@ -354,18 +357,22 @@ class Sequential:
         return act.name if act is not None else "linear"
 
     @property
+    def class_axis(self) -> int:
+        """The axis of the classes in A[L]: 0 for ``(C, m)``, -1 for a per-pixel softmax."""
+        act = getattr(self.layers[-1], "activation", None)
+        return -1 if getattr(act, "axis", 0) == -1 else 0
+
+    @property
     def n_outputs(self) -> int:
-        return int(self.layers[-1].output_shape[0]) if self.layers[-1].output_shape else 0
+        shape = self.layers[-1].output_shape
+        if not shape:
+            return 0
+        return int(shape[-1] if self.class_axis == -1 else shape[0])
 
     @property
     def task(self) -> str:
         """binary, multiclass, multilabel or regression, from the output layer and loss."""
-        act = self.output_activation
-        if act == "softmax":
-            return "multiclass"
-        if act == "sigmoid" and self.loss.name in ("binary_crossentropy", "multitask_bce"):
-            return "binary" if self.n_outputs == 1 else "multilabel"
-        return "regression"
+        return infer_task(self.output_activation, self.loss.name, self.n_outputs)
 
     def _batches(self, X: Any, batch_size: int):
         ax = self.batch_axis
@@ -384,67 +391,18 @@ class Sequential:
         if X.shape[self.batch_axis] <= batch_size:  # one example (latency) or one batch
             return self.forward(X, training=False)
         parts = [self.forward(b, training=False) for b in self._batches(X, batch_size)]
-        return xp.concatenate(parts, axis=-1)
+        return xp.concatenate(parts, axis=0 if self.class_axis == -1 else -1)
 
     def predict(self, X: Any, threshold: float = 0.5) -> Any:
         """Predictions, ``(1, m)`` for binary (A > 0.5) and multiclass (argmax over classes);
         ``(k, m)`` 0/1 for multi-label; A[L] itself for regression."""
-        A = self.predict_proba(X)
-        task = self.task
-        if task == "multiclass":
-            return A.argmax(axis=0)[None, :]
-        if task in ("binary", "multilabel"):
-            return (A > threshold).astype(numpy.int64)
-        return A
+        return decide(self.predict_proba(X), self.task, threshold, self.class_axis)
 
     # -- labels -----------------------------------------------------------------------
     def prepare_labels(self, y: Any) -> Any:
-        """Turn labels into the loss's ``(n_y, m)`` layout, refusing ones that do not fit."""
-        xp = get_xp()
-        y = numpy.asarray(to_numpy(y))
-        task = self.task
-        if y.size == 0:
-            raise LabelError("labels: the label set is empty")
-        if not numpy.issubdtype(y.dtype, numpy.number) and y.dtype != bool:
-            raise LabelError(f"labels: expected numbers, got dtype {y.dtype}")
-        missing_ok = bool(getattr(self.loss, "allows_missing", False))
-        if not missing_ok and not numpy.isfinite(y.astype(numpy.float64)).all():
-            raise LabelError("labels: contain NaN or inf")
-        n = self.n_outputs
-        if task == "multiclass":
-            one_hot = y.ndim == 2 and y.shape[0] == n and y.shape[1] > 0
-            if one_hot and set(numpy.unique(y)) <= {0, 1}:
-                return xp.asarray(y, dtype=self.dtype)  # already one-hot (C, m)
-            y = y.reshape(-1)
-            if (y != numpy.round(y)).any() or y.min() < 0 or y.max() >= n:
-                raise LabelError(
-                    f"labels: a {n}-class softmax model takes integer labels 0..{n - 1}, "
-                    f"got values in [{y.min()}, {y.max()}]"
-                )
-            Y = numpy.zeros((n, y.size), dtype=self.dtype)
-            Y[y.astype(numpy.int64), numpy.arange(y.size)] = 1
-            return xp.asarray(Y)
-        if task in ("binary", "multilabel"):
-            Y = y.reshape(1, -1) if (task == "binary" and y.ndim == 1) else y
-            if Y.ndim == 2 and Y.shape[0] != n and Y.shape[1] == n:
-                Y = Y.T
-            if Y.ndim != 2 or Y.shape[0] != n:
-                raise LabelError(f"labels: expected shape ({n}, m), got {y.shape}")
-            bad = ~numpy.isin(Y, (0, 1))
-            if missing_ok:  # "?" entries: NaN or -1, left out of the loss
-                bad &= ~(numpy.isnan(Y.astype(numpy.float64)) | (Y == -1))
-            if bad.any():
-                raise LabelError(
-                    f"labels: a sigmoid output with the logistic loss takes 0/1 labels, "
-                    f"got {Y[bad].flat[0].item()!r}"
-                )
-            return xp.asarray(Y, dtype=self.dtype)
-        Y = y.reshape(1, -1) if y.ndim == 1 else y
-        if Y.shape[0] != n and Y.ndim == 2 and Y.shape[1] == n:
-            Y = Y.T
-        if Y.shape[0] != n:
-            raise LabelError(f"labels: expected {n} target value(s) per example, got {y.shape}")
-        return xp.asarray(Y, dtype=self.dtype)
+        """Labels in the loss's layout (:func:`glassnet.models.outputs.encode_labels`)."""
+        return encode_labels(y, self.task, self.n_outputs, self.dtype,
+                             bool(getattr(self.loss, "allows_missing", False)), self.class_axis)
 
     # -- description ------------------------------------------------------------------
     @property

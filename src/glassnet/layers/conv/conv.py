@@ -37,7 +37,14 @@ from typing import Any
 from glassnet.core.backend import get_xp
 from glassnet.core.errors import ShapeError
 from glassnet.core.kernels import layer_kernels as compiled
-from glassnet.functions.activations import Activation, Linear, ReLU, Softmax, get_activation
+from glassnet.functions.activations import (
+    Activation,
+    Linear,
+    ReLU,
+    Softmax,
+    along_channels,
+    get_activation,
+)
 from glassnet.functions.initializers import initialize_weight
 from glassnet.layers.base import Layer
 
@@ -542,7 +549,7 @@ class ConvND(Layer):
         self.stride = _tuple(stride, self.ndim, "stride")
         self.padding = padding
         resolve_padding(padding, (1,) * self.ndim, self.kernel_size, self.stride)  # validate
-        self.activation = get_activation(activation)
+        self.activation = along_channels(get_activation(activation))  # softmax per pixel
         self.init = init
         self.init_scale = float(init_scale)
         self.use_bias = bool(use_bias)

@@ -28,7 +28,7 @@ from typing import Any
 
 from glassnet.core.backend import get_xp
 from glassnet.core.errors import ShapeError
-from glassnet.functions.activations import Activation, get_activation
+from glassnet.functions.activations import Activation, along_channels, get_activation
 from glassnet.functions.initializers import initialize_weight
 from glassnet.layers.base import Layer
 from glassnet.layers.conv.conv import (
@@ -69,7 +69,7 @@ class DepthwiseConv2D(Layer):
         if int(depth_multiplier) < 1:
             raise ValueError(f"depth_multiplier must be >= 1, got {depth_multiplier}")
         self.depth_multiplier = int(depth_multiplier)
-        self.activation = get_activation(activation)
+        self.activation = along_channels(get_activation(activation))  # softmax per pixel
         self.init = init
         self.init_scale = float(init_scale)
         self.use_bias = bool(use_bias)

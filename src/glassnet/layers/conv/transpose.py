@@ -33,7 +33,7 @@ from typing import Any
 
 from glassnet.core.backend import get_xp
 from glassnet.core.errors import ShapeError
-from glassnet.functions.activations import Activation, get_activation
+from glassnet.functions.activations import Activation, along_channels, get_activation
 from glassnet.functions.initializers import initialize_weight
 from glassnet.layers.base import Layer
 from glassnet.layers.conv.conv import (
@@ -77,7 +77,7 @@ class Conv2DTranspose(Layer):
         self.stride = _tuple(stride, self.ndim, "stride")
         self.padding = padding
         self.crops = self._crops()
-        self.activation = get_activation(activation)
+        self.activation = along_channels(get_activation(activation))  # softmax per pixel
         self.init = init
         self.init_scale = float(init_scale)
         self.use_bias = bool(use_bias)

@@ -13,16 +13,10 @@ import pytest
 from scipy import stats
 
 from glassnet.core.errors import GlassnetError
-from glassnet.project.search.search import (
-    Constraint,
-    Param,
-    SearchSpace,
-    execute,
-    run_search,
-    run_trial,
-    search_figure,
-    to_toml,
-)
+from glassnet.project.search.params import Constraint, Param
+from glassnet.project.search.report import search_figure, to_toml
+from glassnet.project.search.space import SearchSpace
+from glassnet.project.search.trials import execute, run_search, run_trial
 
 TINY_FIXED = {"epochs": 2, "optimizer": "adam", "batch_size": 128, "dev_fraction": 0.2,
               "print_every": 1}
@@ -160,7 +154,7 @@ def test_constraints_rank_violators_after_satisfying_trials():
         _record(3, math.nan, error="TrainingDiverged: cost is nan"),
         _record(4, 0.97, seconds=12.0),
     ]
-    from glassnet.project.search.search import _score
+    from glassnet.project.search.trials import _score
 
     for r in records:
         _score(space, r)

@@ -45,7 +45,9 @@ def search(space_file: str, trials: int | None, workers: int | None, cluster: st
     best configuration (train it with glassnet train --config), a plot of the
     metric against each hyperparameter and the zoomed space for a finer search.
     """
-    from glassnet.project.search.search import SearchSpace, format_table, run_search
+    from glassnet.project.search.report import format_table
+    from glassnet.project.search.space import SearchSpace
+    from glassnet.project.search.trials import run_search
 
     for name, value in (("--trials", trials), ("--workers", workers), ("--rounds", rounds),
                         ("--top-k", top_k)):

@@ -14,16 +14,14 @@ from PIL import Image
 from glassnet.cli.strategy import errors as errors_command
 from glassnet.core.errors import GlassnetError
 from glassnet.project.error_analysis import (
-    _mosaic,
     analyze,
     analyze_tagged,
-    find_errors,
     parse_tags,
     read_tag_sheet,
     summarize_tags,
-    write_contact_sheets,
     write_tag_sheet,
 )
+from glassnet.project.error_sheets import _mosaic, find_errors, write_contact_sheets
 from glassnet.project.run import run_training
 
 
@@ -267,7 +265,7 @@ def test_mosaic_places_each_image_under_its_band():
 
 
 def test_write_functions_directly(tmp_path):
-    from glassnet.project.error_analysis import Misclassified
+    from glassnet.project.error_sheets import Misclassified
 
     e = Misclassified(indices=numpy.array([4, 1]), true=numpy.array([1, 0]),
                       predicted=numpy.array([0, 1]), confidence=numpy.array([0.9, 0.6]), m=10,

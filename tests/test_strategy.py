@@ -11,14 +11,13 @@ from click.testing import CliRunner
 from glassnet.cli.strategy import diagnose_command, select
 from glassnet.core.errors import GlassnetError
 from glassnet.functions.metrics import f1_from
-from glassnet.project.strategy import (
-    RECOMMENDATIONS,
+from glassnet.project.selection import (
     candidate_metrics,
-    diagnose,
     prediction_time_ms,
     select_model,
     single_number_metric,
 )
+from glassnet.project.strategy import RECOMMENDATIONS, diagnose
 
 # -- diagnosis: every recommendation path ---------------------------------------------------
 

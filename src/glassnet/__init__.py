@@ -24,7 +24,8 @@ from glassnet.models.builders import (
 from glassnet.models.saving import load_model, save_model
 from glassnet.models.sequential import Sequential
 from glassnet.models.transfer import transfer
-from glassnet.project.strategy import diagnose, select_model, single_number_metric
+from glassnet.project.selection import select_model, single_number_metric
+from glassnet.project.strategy import diagnose
 from glassnet.train.trainer import evaluate, fit
 
 __all__ = [

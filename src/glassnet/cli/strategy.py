@@ -108,7 +108,7 @@ def _flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def select(runs: tuple[str, ...], optimize: str, mode: str | None,
            constraints: tuple[str, ...], as_json: bool) -> None:
     """Pick the best of several trained runs: one optimizing metric, satisficing constraints."""
-    from glassnet.project.strategy import select_model
+    from glassnet.project.selection import select_model
 
     candidates = {}
     for run in runs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassnet.core.layouts import ANY
 from glassnet.functions.activations import Activation as ActivationFunction
 from glassnet.functions.activations import get_activation
 from glassnet.layers.base import Layer
@@ -13,6 +14,7 @@ class ActivationLayer(Layer):
     """Applies g element-wise (softmax over axis 0); no parameters."""
 
     kind = "activation"
+    input_layout = ANY
     owns_index = False
 
     def __init__(self, activation: str | dict | ActivationFunction = "relu") -> None:

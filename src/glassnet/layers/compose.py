@@ -87,11 +87,27 @@ class Naming:
 
 
 class ArrayView(MutableMapping):
-    """The composite's arrays by name, read from and written to the parts' own dicts."""
+    """The composite's arrays by name, read from and written to the parts' own dicts.
+
+    ``items()``, ``values()`` and ``get()`` read the parts directly (an optimizer walks
+    them at every step): they are lists and lookups, not the generic Mapping machinery.
+    """
 
     def __init__(self, entries: Iterable[Entry], store: str) -> None:
         self._at = {e.name: (e.layer, e.own) for e in entries}
         self._store = store
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        store = self._store
+        return [(name, getattr(layer, store)[own]) for name, (layer, own) in self._at.items()]
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        store = self._store
+        return [getattr(layer, store)[own] for layer, own in self._at.values()]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        at = self._at.get(name)
+        return default if at is None else getattr(at[0], self._store)[at[1]]
 
     def __getitem__(self, name: str) -> Any:
         layer, own = self._at[name]
@@ -128,6 +144,22 @@ class GradView(MutableMapping):
     def _get(self, key: str) -> Any:
         layer, own = self._at[key]
         return layer.grads.get(own) if layer.trainable else None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        at = self._at.get(key)
+        g = at[0].grads.get(at[1]) if at is not None and at[0].trainable else None
+        return default if g is None else g
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        out = []
+        for key, (layer, own) in self._at.items():
+            g = layer.grads.get(own) if layer.trainable else None
+            if g is not None:
+                out.append((key, g))
+        return out
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return [g for _, g in self.items()]
 
     def __getitem__(self, key: str) -> Any:
         g = self._get(key) if key in self._at else None

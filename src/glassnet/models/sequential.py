@@ -461,15 +461,3 @@ class Sequential:
     def __repr__(self) -> str:
         count = self.n_parameters if self.built else "?"
         return f"Sequential({len(self.layers)} layers, {count} parameters)"
-
-
-# -- the Course 1 systems ---------------------------------------------------------------
-
-
-
-
-
-
-
-
-

@@ -502,7 +502,7 @@ def _torch_lenet(torch: Any) -> Any:
 def conv_available() -> bool:
     try:
         from glassnet.layers.conv.conv import Conv2D  # noqa: F401
-        from glassnet.models.zoo import networks as zoo  # noqa: F401
+        from glassnet.models import zoo  # noqa: F401
     except ImportError:
         return False
     return hasattr(zoo, "lenet5")
@@ -514,8 +514,8 @@ def bench_conv(device: Device, torch: Any, repeats: int, steps: int) -> list[dic
     if not conv_available():
         print("  glassnet.zoo.lenet5 / Conv2D not there yet: conv workloads skipped")
         return []
+    from glassnet.models import zoo
     from glassnet.models.sequential import Sequential
-    from glassnet.models.zoo import networks as zoo
     from glassnet.optim.optimizers import Adam
 
     specs = [

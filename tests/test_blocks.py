@@ -8,16 +8,13 @@ import numpy as np
 import pytest
 
 from glassnet.core.errors import ShapeError
-from glassnet.functions.activations import get_activation
+from glassnet.functions.activations import ReLU6, get_activation
 from glassnet.gradcheck import check_layer
 from glassnet.layers.base import layer_from_config, layer_to_config
-from glassnet.layers.blocks.blocks import (
-    InceptionModule,
-    MobileNetV1Block,
-    MobileNetV2Block,
-    ReLU6,
-    ResidualBlock,
-    SeparableConv2D,
+from glassnet.layers.blocks.inception import InceptionModule
+from glassnet.layers.blocks.mobilenet import MobileNetV1Block, MobileNetV2Block, SeparableConv2D
+from glassnet.layers.blocks.residual import ResidualBlock
+from glassnet.layers.blocks.scaling import (
     compound_scaling,
     scale_depth,
     scale_resolution,

@@ -237,8 +237,8 @@ def test_paired_and_plain_agree_on_a_vgg_layer(monkeypatch, dtype):
 def test_pairing_happens_once_and_scratch_fits_every_block(monkeypatch):
     """A layer's kept scratch holds every block cols_blocks builds (no allocation per call),
     and a 16-filter layer pairs its output pixels once, not four at a time."""
+    from glassnet.models import zoo
     from glassnet.models.sequential import Sequential
-    from glassnet.models.zoo import networks as zoo
 
     seen = []
     original = conv.cols_blocks

@@ -83,3 +83,24 @@ def test_a_confidently_wrong_pixel_costs_its_logit():
     X = np.ones((1, 1, 1, 1))
     Y = conv.prepare_labels(np.ones((1, 1, 1), dtype=int))
     assert conv.compute_cost(conv.forward(X), Y) == pytest.approx(np.logaddexp(40.0, 0.0))
+
+
+def test_a_softmax_activation_layer_on_images_is_per_pixel():
+    from glassnet.layers.activation import ActivationLayer
+
+    model = Sequential([Conv2D(3, 1), ActivationLayer("softmax")],
+                       loss="categorical_crossentropy").build((2, 2, 2), seed=0, dtype="float64")
+    X = RNG.standard_normal((3, 2, 2, 2))
+    A = model.forward(X)
+    np.testing.assert_allclose(A.sum(axis=-1), 1.0)
+    Y = model.prepare_labels(RNG.integers(0, 3, (3, 2, 2)))
+    assert model.compute_cost(A, Y) == pytest.approx(
+        -np.log((A * Y).sum(-1)).mean(), rel=1e-12)
+    assert gradient_check(model, X, Y).difference < 1e-7
+    # a dense softmax layer stays over axis 0
+    from glassnet.layers.dense import Dense
+
+    dense = Sequential([Dense(3), ActivationLayer("softmax")],
+                       loss="categorical_crossentropy").build((4,), seed=0)
+    np.testing.assert_allclose(dense.forward(RNG.standard_normal((4, 5))).sum(axis=0), 1.0,
+                               rtol=1e-6)

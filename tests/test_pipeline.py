@@ -63,6 +63,21 @@ def test_image_layout_keeps_examples_first_and_standardizes_per_channel(rng):
     np.testing.assert_allclose(X.std(axis=(0, 1, 2)), 1, rtol=1e-12)
 
 
+def test_sequence_layout_gives_features_time_columns(rng):
+    """Raw (m, T_x, n_x) -> the model's (n_x, m, T_x), standardized per feature over all t."""
+    x = rng.normal(size=(6, 5, 3)) * np.array([1.0, 10.0, 100.0])
+    pipe = InputPipeline(layout="sequence", dtype="float64").fit(x)
+    assert pipe.input_shape == (3, 5)  # one example of (n_x, m, T_x)
+    X = pipe.transform(x)
+    assert X.shape == (3, 6, 5)
+    np.testing.assert_allclose(X.mean(axis=(1, 2)), 0, atol=1e-12)
+    np.testing.assert_allclose(X.std(axis=(1, 2)), 1, rtol=1e-12)
+    # x<t>(i) is column i of time step t
+    np.testing.assert_allclose(X[:, 2, 4], (x[2, 4] - x.mean(axis=(0, 1))) / x.std(axis=(0, 1)))
+    with pytest.raises(GlassnetError, match=r"\(m, T_x, n_x\)"):
+        InputPipeline(layout="sequence").fit(rng.normal(size=(4, 3)))
+
+
 def test_bad_inputs_are_refused(rng):
     pipe = InputPipeline().fit(rng.normal(size=(10, 4)))
     with pytest.raises(ShapeError, match=r"takes examples of shape \(m, 4\), got \(3, 5\)"):
@@ -79,7 +94,7 @@ def test_bad_inputs_are_refused(rng):
     with pytest.raises(GlassnetError, match="not fitted"):
         _ = InputPipeline().input_shape
     with pytest.raises(ValueError, match="layout"):
-        InputPipeline(layout="sequence")
+        InputPipeline(layout="tokens")  # index arrays are not scaled or standardized
     with pytest.raises(ValueError, match="preprocess"):
         InputPipeline(mode="whiten")
 

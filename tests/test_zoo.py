@@ -7,7 +7,7 @@ import pytest
 
 from glassnet.layers.base import Layer
 from glassnet.models.sequential import Sequential
-from glassnet.models.zoo.networks import (
+from glassnet.models.zoo import (
     ZOO,
     alexnet,
     count_parameters,

@@ -219,14 +219,16 @@ def check_layer(
     the per-example dA passed to backward is R.  The layer's grads are dJ/dparam;
     its returned dA_prev is the per-example gradient, m * dJ/dA_prev.
 
-    ``batch_axis`` defaults to 1 for 2-D inputs (n, m) and 0 otherwise.  Pass
+    ``batch_axis`` defaults to the batch axis of the layout the layer was built for
+    (``layer.layout``: 1 for dense and sequence inputs, 0 for images).  Pass
     ``before_forward`` to reset any randomness (for example a fixed dropout mask)
     before each forward pass.
     """
     xp = get_xp()
     A_prev = xp.asarray(A_prev, dtype=xp.float64).copy()
     if batch_axis is None:
-        batch_axis = 1 if A_prev.ndim == 2 else 0
+        layout = getattr(layer, "layout", None)  # a built layer knows its input's layout
+        batch_axis = layout.batch_axis if layout is not None else (1 if A_prev.ndim == 2 else 0)
     m = A_prev.shape[batch_axis]
 
     def run():

@@ -1,12 +1,15 @@
 """The input pipeline saved with a model: raw examples -> the model's input.
 
 Raw data arrives examples first, as files hold it (images ``(m, H, W, C)``,
-tables ``(m, n)``).  The pipeline, fitted on the training set only, applies
+tables ``(m, n)``, sequences ``(m, T_x, n_x)``).  The pipeline, fitted on the training
+set only, applies
 
 1. ``scale``: pixels / 255 (uint8 images), and
-2. ``standardize``: x := (x - mu) / sigma with the training set's mu, sigma,
-3. the layout change: ``dense`` flattens to the course's ``(n_x, m)`` columns,
-   ``image`` keeps ``(m, H, W, C)`` for convolutional models,
+2. ``standardize``: x := (x - mu) / sigma with the training set's mu, sigma (per feature,
+   per channel for images and per feature over all time steps for sequences),
+3. the change to the model's layout (:mod:`glassnet.core.layouts`): ``dense`` flattens to
+   the course's ``(n_x, m)`` columns, ``image`` keeps ``(m, H, W, C)`` for convolutional
+   models, ``sequence`` gives ``(n_x, m, T_x)``,
 
 and is stored in the model's metadata (its mu and sigma as extra arrays), so
 ``evaluate`` and ``predict`` treat new data exactly as training did.
@@ -20,8 +23,10 @@ import numpy
 
 from glassnet.core.backend import get_xp
 from glassnet.core.errors import GlassnetError, ShapeError
+from glassnet.core.layouts import get_layout
 
-LAYOUTS = ("dense", "image")
+#: the model layouts raw examples can be turned into
+LAYOUTS = ("dense", "image", "sequence")
 MODES = ("auto", "none", "scale", "standardize", "scale+standardize")
 
 
@@ -47,6 +52,8 @@ class InputPipeline:
         x = numpy.asarray(x)
         if x.ndim < 2 or x.shape[0] == 0:
             raise GlassnetError(f"training data must be (m, ...) with m > 0, got shape {x.shape}")
+        if self.layout == "sequence" and x.ndim != 3:
+            raise GlassnetError(f"sequences must be (m, T_x, n_x), got shape {x.shape}")
         self.example_shape = tuple(int(d) for d in x.shape[1:])
         mode = self.mode
         if mode == "auto":
@@ -55,7 +62,7 @@ class InputPipeline:
         self.standardize = "standardize" in mode
         if self.standardize:
             xs = self._scaled(x)
-            # per feature for dense data, per channel for images
+            # per feature for dense data, per channel (the last axis) for images and sequences
             axes = 0 if self.layout == "dense" else tuple(range(xs.ndim - 1))
             flat = xs.reshape(xs.shape[0], -1) if self.layout == "dense" else xs
             mean = flat.mean(axis=axes)
@@ -78,7 +85,8 @@ class InputPipeline:
             raise ShapeError(f"{what}: the model takes examples of shape ({want}), got {x_shape}")
 
     def transform(self, x: Any, what: str = "input") -> Any:
-        """Raw examples (m, ...) -> the model's input (``(n_x, m)`` or ``(m, H, W, C)``)."""
+        """Raw examples (m, ...) -> the model's input (``(n_x, m)``, ``(m, H, W, C)`` or
+        ``(n_x, m, T_x)``)."""
         x = numpy.asarray(x)
         self.check(x, what)
         if not numpy.isfinite(x.astype(numpy.float64, copy=False)).all():
@@ -93,6 +101,8 @@ class InputPipeline:
         if self.standardize:
             xs -= self.mean
             xs /= self.std
+        if self.layout == "sequence":  # (m, T_x, n_x) -> (n_x, m, T_x)
+            xs = numpy.ascontiguousarray(xs.transpose(2, 0, 1))
         return get_xp().asarray(xs)
 
     @property
@@ -102,6 +112,9 @@ class InputPipeline:
             raise GlassnetError("the input pipeline is not fitted")
         if self.layout == "dense":
             return (int(numpy.prod(self.example_shape)),)
+        if self.layout == "sequence":  # one example of (n_x, m, T_x) is (n_x, T_x)
+            T_x, n_x = self.example_shape
+            return get_layout("sequence").example_shape((n_x, 1, T_x))
         return self.example_shape
 
     def to_metadata(self) -> tuple[dict, dict[str, numpy.ndarray]]:

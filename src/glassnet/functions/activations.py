@@ -100,6 +100,21 @@ class ReLU(Activation):
         return get_xp().multiply(dA, Z > 0, dtype=dA.dtype)
 
 
+class ReLU6(Activation):
+    """relu6(z) = min(max(0, z), 6);  relu6'(z) = 1 if 0 < z < 6 else 0 (MobileNet)."""
+
+    name = "relu6"
+
+    def forward(self, Z: Any) -> Any:
+        return get_xp().clip(Z, 0, 6)
+
+    def derivative(self, Z: Any, A: Any) -> Any:
+        return ((Z > 0) & (Z < 6)).astype(Z.dtype)
+
+    def backward(self, dA: Any, Z: Any, A: Any) -> Any:
+        return get_xp().where((Z > 0) & (Z < 6), dA, 0).astype(dA.dtype, copy=False)
+
+
 class LeakyReLU(Activation):
     """leaky(z) = max(slope * z, z);  leaky'(z) = 1 if z > 0 else slope (0.01 by default)."""
 
@@ -208,7 +223,7 @@ class Softmax(Activation):
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {
-    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Linear, Softmax)
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, ReLU6, LeakyReLU, Softplus, Linear, Softmax)
 }
 _ALIASES = {
     "leakyrelu": "leaky_relu",

@@ -4,14 +4,11 @@ from glassnet.core.errors import ShapeError
 from glassnet.layers.activation import ActivationLayer
 from glassnet.layers.base import LAYER_TYPES, Layer, layer_from_config, layer_to_config
 from glassnet.layers.batchnorm import BatchNorm
-from glassnet.layers.blocks.blocks import (
-    InceptionModule,
-    MobileNetV1Block,
-    MobileNetV2Block,
-    ResidualBlock,
-    SeparableConv2D,
-    compound_scaling,
-)
+from glassnet.layers.blocks.base import Block
+from glassnet.layers.blocks.inception import InceptionModule
+from glassnet.layers.blocks.mobilenet import MobileNetV1Block, MobileNetV2Block, SeparableConv2D
+from glassnet.layers.blocks.residual import ResidualBlock
+from glassnet.layers.blocks.scaling import compound_scaling
 from glassnet.layers.conv.conv import Conv1D, Conv2D, Conv3D
 from glassnet.layers.conv.depthwise import DepthwiseConv2D
 from glassnet.layers.conv.pooling import (
@@ -27,6 +24,7 @@ from glassnet.layers.conv.transpose import Conv2DTranspose
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
 from glassnet.layers.flatten import Flatten
+from glassnet.layers.time_distributed import TimeDistributed
 
 __all__ = [
     "ActivationLayer",
@@ -34,6 +32,7 @@ __all__ = [
     "AvgPool2D",
     "AvgPool3D",
     "BatchNorm",
+    "Block",
     "Conv1D",
     "Conv2D",
     "Conv2DTranspose",
@@ -53,6 +52,7 @@ __all__ = [
     "MobileNetV2Block",
     "ResidualBlock",
     "SeparableConv2D",
+    "TimeDistributed",
     "ShapeError",
     "compound_scaling",
     "layer_from_config",

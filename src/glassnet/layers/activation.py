@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassnet.core.layouts import ANY
 from glassnet.functions.activations import Activation as ActivationFunction
-from glassnet.functions.activations import get_activation
+from glassnet.functions.activations import Softmax, get_activation
 from glassnet.layers.base import Layer
 
 
 class ActivationLayer(Layer):
-    """Applies g element-wise (softmax over axis 0); no parameters."""
+    """Applies g element-wise (softmax over the class axis of its layout); no parameters."""
 
     kind = "activation"
+    input_layout = ANY
     owns_index = False
 
     def __init__(self, activation: str | dict | ActivationFunction = "relu") -> None:
         super().__init__()
         self.activation = get_activation(activation)
+
+    def connect(self, layout: Any) -> str:
+        """As every layer; a softmax normalizes over the class axis of the layout it is given
+        (0 for dense (C, m), -1 for images (m, n_H, n_W, C): one softmax per pixel)."""
+        out = super().connect(layout)
+        if isinstance(self.activation, Softmax):
+            axis = self.layout.class_axis or 0
+            self.activation = Softmax(axis=0 if axis == 0 else -1)
+        return out
 
     def config(self) -> dict:
         return {"activation": self.activation.config()}

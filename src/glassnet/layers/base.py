@@ -8,6 +8,14 @@
   ``(n_H, n_W, n_C)`` for images) and returns the output shape.
 * ``forward(A_prev, training)`` returns ``A`` and keeps the cache;
   ``backward(dA)`` returns ``dA_prev`` and fills ``grads``.
+* ``input_layout`` / ``output_layout`` declare the layouts of ``A_prev`` and ``A``
+  (:mod:`glassnet.core.layouts`: ``"dense"`` (n, m), ``"image"`` (m, n_H, n_W, n_C),
+  ``"sequence"`` (n_x, m, T_x), ...; ``ANY`` for a layer that takes whatever it is given and
+  gives the same).  A container calls ``connect(layout)`` before ``build``: the layer keeps
+  the layout it receives in ``self.layout`` (its batch axis, its class axis) and the
+  container learns the layout that comes out.  Nothing reads the batch axis from a rank.
+* ``sublayers()`` lists the layers a composite is made of (none for a plain layer); the
+  composition itself (naming, views, shared weights) is :mod:`glassnet.layers.compose`.
 
 Gradient convention (the notes'): the ``dA`` passed between layers is the
 per-example derivative dL/dA; a layer forms its parameter gradients with the
@@ -20,7 +28,8 @@ from typing import Any, ClassVar
 
 import numpy
 
-from glassnet.core.errors import ShapeError
+from glassnet.core.errors import GlassnetError, ShapeError
+from glassnet.core.layouts import ANY, LAYOUTS, Layout, get_layout
 
 LAYER_TYPES: dict[str, type[Layer]] = {}
 
@@ -33,6 +42,11 @@ class Layer:
     #: whether this layer's parameters get their own index l in a model
     #: (Dense, Conv) or share the previous weight layer's (BatchNorm)
     owns_index: ClassVar[bool] = True
+    #: the layout of A_prev this layer takes (ANY: whatever it is given); None is "not
+    #: declared", which a container refuses
+    input_layout: ClassVar[str | None] = None
+    #: the layout of A it gives (ANY: the one it took)
+    output_layout: ClassVar[str] = ANY
 
     #: set by the model on its output layer when the loss's cost reads the logits Z[L]:
     #: the layer then keeps Z instead of writing A = g(Z) over it
@@ -54,14 +68,44 @@ class Layer:
         self.propagate_input_grad: bool = True
         self.built = False
         self.cache: Any = None
+        #: the layout of A_prev, set by connect() (or, on its own, by build())
+        self.layout: Layout | None = None
 
     # -- construction -----------------------------------------------------------------
+    def connect(self, layout: str | Layout) -> str:
+        """Take input of ``layout``; return the layout of the output.  Call before build().
+
+        A layer that declares a layout refuses any other (ShapeError naming both).
+        """
+        got = get_layout(layout)
+        want = self.input_layout
+        if want is None:
+            raise GlassnetError(f"{self.describe()}: the layer declares no input_layout "
+                                "(see glassnet.layers.base)")
+        if want != ANY and want != got.name:
+            hint = " (add a Flatten layer first)" if (want, got.name) == ("dense", "image") else ""
+            raise ShapeError(f"{self.describe()}: takes {want} input {get_layout(want).describe()}"
+                             f", got {got.name} {got.describe()}{hint}")
+        self.layout = got
+        out = self.output_layout
+        return got.name if out == ANY else get_layout(out).name
+
     def build(self, input_shape: tuple[int, ...], rng: Any, dtype: Any) -> tuple[int, ...]:
         """Create parameters for one example of ``input_shape``; return the output shape."""
         self.input_shape = tuple(int(d) for d in input_shape)
+        if self.layout is None:
+            self.layout = self._own_layout(self.input_shape)
         self.output_shape = self.compute_output_shape(self.input_shape)
+        self.layout.check_example_rank(self.input_shape, self.describe())
         self.built = True
         return self.output_shape
+
+    def _own_layout(self, input_shape: tuple[int, ...]) -> Layout:
+        """The layout of a layer built on its own (no container called connect()): the one
+        it declares; for an ANY layer, dense for (n,) examples and channels-last otherwise."""
+        if self.input_layout not in (None, ANY):
+            return get_layout(self.input_layout)
+        return LAYOUTS["dense"] if len(input_shape) == 1 else LAYOUTS["image"]
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return input_shape
@@ -90,10 +134,17 @@ class Layer:
         for k, p in self.params.items():
             self.grads["d" + k] = p * 0
 
-    def check_input(self, A_prev: Any, batch_axis: int) -> None:
-        """Raise ShapeError unless ``A_prev`` has this layer's example shape."""
+    def sublayers(self) -> list[Layer]:
+        """The layers this one is made of, in build order (none for a plain layer)."""
+        return []
+
+    def check_input(self, A_prev: Any, batch_axis: int | None = None) -> None:
+        """Raise ShapeError unless ``A_prev`` has this layer's example shape (the batch axis
+        is the layout's unless given)."""
         if self.input_shape is None:
             return
+        if batch_axis is None:
+            batch_axis = self.layout.batch_axis if self.layout is not None else 0
         shape = tuple(A_prev.shape)
         example = shape[:batch_axis] + shape[batch_axis + 1 :]
         if example != self.input_shape:
@@ -110,6 +161,13 @@ class Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
+
+
+def walk(layer: Layer):
+    """``layer`` and every layer inside it, depth first, in build order."""
+    yield layer
+    for sub in layer.sublayers():
+        yield from walk(sub)
 
 
 def layer_from_config(entry: dict) -> Layer:

@@ -7,13 +7,14 @@ Training, over a mini-batch (the notes)::
     z_norm  = (z - mu) / sqrt(sigma^2 + eps)
     z~      = gamma z_norm + beta                   gamma, beta learned (new std and mean)
 
-Shapes (the axis is chosen from the input rank at build time):
+Shapes (the axes follow the layout the layer is given, :mod:`glassnet.core.layouts`):
 
 * dense input ``Z`` (n[l], m): statistics per unit over the m axis; ``gamma``,
   ``beta``, ``mu``, ``sigma^2`` are (n[l], 1);
 * images ``Z`` (m, n_H, n_W, n_C), and any other channels-last input
   (m, ..., n_C): statistics per channel over the examples and all positions;
-  ``gamma`` and ``beta`` are (1, 1, 1, n_C) (one 1 per non-channel axis).
+  ``gamma`` and ``beta`` are (1, 1, 1, n_C) (one 1 per non-channel axis);
+* sequences ``Z`` (n_x, m, T_x): per feature over the examples and time steps; (n_x, 1, 1).
 
 Test time: mu and sigma^2 come from exponentially weighted averages over the
 training mini-batches, kept in ``self.state``::
@@ -46,6 +47,7 @@ from typing import Any
 
 from glassnet.core.backend import get_xp
 from glassnet.core.errors import ShapeError
+from glassnet.core.layouts import ANY
 from glassnet.layers.base import Layer
 
 
@@ -53,6 +55,7 @@ class BatchNorm(Layer):
     """Batch normalization of Z with learned scale ``gamma`` and shift ``beta``."""
 
     kind = "batchnorm"
+    input_layout = ANY
     owns_index = False
 
     def __init__(self, momentum: float = 0.9, epsilon: float = 1e-5) -> None:
@@ -79,18 +82,15 @@ class BatchNorm(Layer):
     def build(self, input_shape: tuple[int, ...], rng: Any, dtype: Any) -> tuple[int, ...]:
         out = super().build(input_shape, rng, dtype)
         xp = get_xp()
-        if len(self.input_shape) == 1:
-            # dense (n, m): per unit, over the examples
-            n = self.input_shape[0]
-            shape: tuple[int, ...] = (n, 1)
-            self.batch_axis = 1
-            self.axes = (1,)
-        else:
-            # channels last (m, ..., n_C): per channel, over examples and positions
-            k = len(self.input_shape)
-            shape = (1,) * k + (self.input_shape[-1],)
-            self.batch_axis = 0
-            self.axes = tuple(range(k))
+        # per unit / channel (the layout's feature axis), over every other axis: dense
+        # (n, m) -> gamma (n, 1); images (m, ..., n_C) -> (1, ..., 1, n_C); sequences
+        # (n_x, m, T_x) -> (n_x, 1, 1)
+        layout = self.layout
+        full = layout.full_shape(self.input_shape, 1)
+        feature = layout.class_axis % len(full)
+        shape = tuple(d if ax == feature else 1 for ax, d in enumerate(full))
+        self.batch_axis = layout.batch_axis
+        self.axes = tuple(ax for ax in range(len(full)) if ax != feature)
         self.params["gamma"] = xp.ones(shape, dtype=dtype)
         self.params["beta"] = xp.zeros(shape, dtype=dtype)
         self.state["running_mean"] = xp.zeros(shape, dtype=dtype)

@@ -29,6 +29,7 @@ class Dense(Layer):
     """
 
     kind = "dense"
+    input_layout = output_layout = "dense"
 
     def __init__(
         self,

@@ -28,6 +28,7 @@ from typing import Any
 import numpy
 
 from glassnet.core.backend import get_xp
+from glassnet.core.layouts import ANY
 from glassnet.layers.base import Layer
 
 
@@ -35,6 +36,7 @@ class Dropout(Layer):
     """Inverted dropout keeping each unit with probability ``keep_prob``."""
 
     kind = "dropout"
+    input_layout = ANY
     owns_index = False
 
     def __init__(self, keep_prob: float = 0.8, seed: int | None = None) -> None:

@@ -11,6 +11,8 @@ class Flatten(Layer):
     """(m, ...) -> (prod(...), m), row-major per example (the course's ``reshape(m, -1).T``)."""
 
     kind = "flatten"
+    input_layout = "image"
+    output_layout = "dense"
     owns_index = False
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:

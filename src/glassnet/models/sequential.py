@@ -13,7 +13,10 @@ are the canonical pair (sigmoid + logistic loss, softmax + categorical
 cross-entropy), and from dA[L] = dL/dA[L] otherwise.
 
 Parameters are named as in the notes: the l-th layer that owns an index gets
-``W{l}``, ``b{l}``; a batch norm after it adds ``gamma{l}``, ``beta{l}``.
+``W{l}``, ``b{l}``; a batch norm after it adds ``gamma{l}``, ``beta{l}``.  The naming
+and the ``parameters``/``grads``/``state`` views are :mod:`glassnet.layers.compose`'s, the
+mechanism blocks use too.  The layout of X (and so the examples' axis) is the one the
+first layer declares (:mod:`glassnet.core.layouts`), never guessed from X's rank.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ import numpy
 
 from glassnet.core.backend import get_xp
 from glassnet.core.errors import GlassnetError, ShapeError, TrainingDiverged
+from glassnet.core.layouts import ANY, Layout, get_layout
 from glassnet.functions.losses import Loss, get_loss
 from glassnet.functions.regularization import Regularizer, get_regularizer
 from glassnet.layers.base import Layer, layer_from_config, layer_to_config
+from glassnet.layers.compose import ArrayView, GradView, Naming, index_join, indexed
 from glassnet.models.outputs import decide, encode_labels, infer_task
 
 
@@ -64,9 +69,10 @@ class Sequential:
         self.dtype = numpy.dtype(numpy.float32)
         self.metadata: dict[str, Any] = {}
         self.extras: dict[str, numpy.ndarray] = {}
-        self._keys: list[tuple[Layer, str, str]] = []  # (layer, layer's name, model's name)
-        self._state_keys: list[tuple[Layer, str, str]] = []
-        self._grad_index: tuple[list, list[tuple[Layer, str, str]]] | None = None
+        #: the one walk that names every array (W1, b1, gamma2, W_a3 ...)
+        self.naming = Naming([], index_join)
+        self._views: tuple[ArrayView, GradView, ArrayView] = self.naming.views()
+        self._layouts: tuple[Layout, Layout] | None = None  # (of X, of A[L])
         self.built = False
 
     # -- construction ---------------------------------------------------------------
@@ -98,8 +104,10 @@ class Sequential:
         else:
             raise ValueError(f"unknown rng mode {rng!r}: expected 'numpy' or 'course'")
         self.input_shape = shape
+        layout = self._first_layout().name
         for i, layer in enumerate(self.layers):
             try:
+                layout = layer.connect(layout)
                 shape = layer.build(shape, generator, self.dtype)
             except ShapeError as exc:
                 raise ShapeError(f"layer {i + 1} ({layer.describe()}): {exc}") from None
@@ -108,88 +116,79 @@ class Sequential:
         self.built = True
         return self
 
-    def _index(self) -> None:
-        """Name every parameter ``pname + l`` (the notes' W1, b1, gamma2 ...)."""
-        self._keys, self._state_keys = [], []
-        l = 0
-        self._set_propagation()
+    def _first_layout(self) -> Layout:
+        """The layout of X: the first layer's that is not ANY (an activation takes any)."""
         for layer in self.layers:
-            if layer.owns_index and layer.params:
-                l += 1
-            index = max(l, 1)
-            for pname in layer.params:
-                self._keys.append((layer, pname, f"{pname}{index}"))
-            for sname in getattr(layer, "state", {}) or {}:
-                self._state_keys.append((layer, sname, f"{sname}{index}"))
+            if layer.input_layout != ANY:
+                if layer.input_layout is None:
+                    raise GlassnetError(f"{layer.describe()}: the layer declares no input_layout")
+                return get_layout(layer.input_layout)
+        raise GlassnetError("no layer of the model declares the layout of its input "
+                            "(start with a Dense, Conv2D, Flatten, ... layer)")
+
+    def _connect(self) -> tuple[Layout, Layout]:
+        """Walk the layouts through the layers: (the layout of X, the layout of A[L])."""
+        first = self._first_layout()
+        layout = first.name
+        for layer in self.layers:
+            layout = layer.connect(layout)
+        return first, get_layout(layout)
+
+    def _index(self) -> None:
+        """Name every parameter ``pname + l`` (the notes' W1, b1, gamma2 ...): the one walk
+        of :mod:`glassnet.layers.compose`, whose views are ``parameters``, ``grads``, ``state``."""
+        self._layouts = self._connect()
+        self._set_propagation()
+        self.naming = Naming(indexed(self.layers), index_join, "model")
+        self._views = self.naming.views()
         self._keep_output_logits()
-        names = [k for _, _, k in self._keys]
-        if len(set(names)) != len(names):
-            dup = sorted({n for n in names if names.count(n) > 1})
-            raise ValueError(f"two layers share the parameter names {dup}")
 
     @property
-    def parameters(self) -> dict[str, Any]:
-        """``{"W1": W[1], "b1": b[1], ...}``: the layers' own arrays (in-place updates reach
-        them)."""
-        return {key: layer.params[pname] for layer, pname, key in self._keys}
+    def parameters(self) -> ArrayView:
+        """``{"W1": W[1], "b1": b[1], ...}``: a view on the layers' own arrays (in-place
+        updates reach them, and so does an array written into it)."""
+        return self._views[0]
 
     @property
-    def grads(self) -> dict[str, Any]:
+    def grads(self) -> GradView:
         """``{"dW1": dW[1], ...}`` from the last backward pass (frozen layers have none)."""
-        index = getattr(self, "_grad_index", None)
-        if index is None or index[0] is not self._keys:  # built once per _index()
-            names = [(layer, "d" + pname, "d" + key) for layer, pname, key in self._keys]
-            index = (self._keys, names)
-            self._grad_index = index
-        out = {}
-        for layer, gname, gkey in index[1]:
-            g = layer.grads.get(gname)
-            if g is not None and layer.trainable:
-                out[gkey] = g
-        return out
+        return self._views[1]
 
     @property
-    def state(self) -> dict[str, Any]:
+    def state(self) -> ArrayView:
         """Non-trained arrays (batch-norm running averages), named like the parameters."""
-        return {key: layer.state[sname] for layer, sname, key in self._state_keys}
+        return self._views[2]
 
     def set_parameters(self, values: dict[str, Any], strict: bool = True) -> None:
         """Copy ``values`` into the model's arrays (shapes must agree)."""
         xp = get_xp()
-        targets = {key: (layer.params, pname) for layer, pname, key in self._keys}
-        targets.update({key: (layer.state, sname) for layer, sname, key in self._state_keys})
+        params, _, state = self._views
         if strict:
-            missing = [k for k in targets if k not in values]
+            missing = [k for view in (params, state) for k in view if k not in values]
             if missing:
                 raise KeyError(f"missing parameter(s) {', '.join(missing)}")
         for key, value in values.items():
-            if key not in targets:
+            view = params if key in params else state if key in state else None
+            if view is None:
                 if strict:
                     raise KeyError(f"unknown parameter {key!r}")
                 continue
-            store, name = targets[key]
-            if tuple(store[name].shape) != tuple(value.shape):
+            target = view[key]
+            if tuple(target.shape) != tuple(value.shape):
                 raise ShapeError(
-                    f"parameter {key}: expected shape {tuple(store[name].shape)}, "
+                    f"parameter {key}: expected shape {tuple(target.shape)}, "
                     f"got {tuple(value.shape)}"
                 )
-            store[name][...] = xp.asarray(value, dtype=store[name].dtype)
+            target[...] = xp.asarray(value, dtype=target.dtype)
 
     def astype(self, dtype: Any) -> Sequential:
-        """Convert every parameter and state array to ``dtype`` (float64 for gradient checks)."""
+        """Convert every parameter and state array to ``dtype`` (float64 for gradient checks);
+        the new arrays are written through the views into the layers (and blocks' parts)."""
         xp = get_xp()
         self.dtype = _resolve_dtype(dtype)
-        for layer in self.layers:
-            for store in (layer.params, getattr(layer, "state", {})):
-                for k in list(store):
-                    store[k] = xp.ascontiguousarray(store[k], dtype=self.dtype)
-            for sub in getattr(layer, "sublayers", lambda: [])():
-                for store in (sub.params, getattr(sub, "state", {})):
-                    for k in list(store):
-                        store[k] = xp.ascontiguousarray(store[k], dtype=self.dtype)
-            sync = getattr(layer, "sync_params", None)
-            if callable(sync):
-                sync()
+        for view in (self.parameters, self.state):
+            for k in list(view):
+                view[k] = xp.ascontiguousarray(view[k], dtype=self.dtype)
         return self
 
     def freeze(self, n_layers: int) -> None:
@@ -209,25 +208,32 @@ class Sequential:
 
     # -- the forward and backward passes --------------------------------------------
     @property
+    def input_layout(self) -> Layout:
+        """The layout of X, as the first layer declares it (dense (n_x, m), image ...)."""
+        return self._layouts[0] if self._layouts is not None else self._first_layout()
+
+    @property
+    def output_layout(self) -> Layout:
+        """The layout of A[L] (and of the labels Y): the last layer's output layout."""
+        return self._layouts[1] if self._layouts is not None else self._connect()[1]
+
+    @property
     def batch_axis(self) -> int:
-        """Axis of the examples in X: 1 for dense data (n_x, m), 0 for images (m, ...)."""
-        return 1 if self.input_shape is not None and len(self.input_shape) == 1 else 0
+        """Axis of the examples in X, from the input layout: 1 for dense (n_x, m) and
+        sequences (n_x, m, T_x), 0 for images (m, ...)."""
+        return self.input_layout.batch_axis
 
     def check_input(self, X: Any) -> None:
         if self.input_shape is None:
             raise GlassnetError("the model is not built: call build(input_shape) first")
         shape = tuple(X.shape)
-        ax = self.batch_axis
         if len(shape) != len(self.input_shape) + 1:
             raise ShapeError(self._shape_message(shape))
-        example = shape[:ax] + shape[ax + 1 :]
-        if example != self.input_shape:
+        if self.input_layout.example_shape(shape) != self.input_shape:
             raise ShapeError(self._shape_message(shape))
 
     def _shape_message(self, got: tuple[int, ...]) -> str:
-        want = list(map(str, self.input_shape or ()))
-        want.insert(self.batch_axis, "m")
-        return f"input: the model takes ({', '.join(want)}), got {got}"
+        return f"input: the model takes {self.input_layout.describe(self.input_shape)}, got {got}"
 
     def forward(self, X: Any, training: bool = False) -> Any:
         """A[L] for the examples X (``(n_x, m)`` or ``(m, n_H, n_W, n_C)``)."""
@@ -300,8 +306,8 @@ class Sequential:
         return A, total / m + self._regularization_cost(m)
 
     def _label_batch_axis(self, Y: Any) -> int:
-        """The examples' axis of the labels (and of A[L]): 0 per pixel, else the last."""
-        return 0 if self.class_axis == -1 else Y.ndim - 1
+        """The examples' axis of the labels (and of A[L]): the output layout's."""
+        return self.output_layout.batch_axis
 
     def _keep_output_logits(self) -> None:
         """The output layer keeps Z[L] when the loss computes its cost from the logits."""
@@ -331,13 +337,12 @@ class Sequential:
     def diagnose_nonfinite(self, X: Any, cost: float) -> str:
         """Name the first layer whose parameters or output are NaN/inf."""
         xp = get_xp()
-        for layer, _, key in self._keys:
-            for p in layer.params.values():
-                if not bool(xp.isfinite(p).all()):
-                    return (
-                        f"cost is {cost}: parameter {key} of layer {layer.describe()} "
-                        "is not finite"
-                    )
+        for entry in self.naming.params:
+            if not bool(xp.isfinite(self.parameters[entry.name]).all()):
+                return (
+                    f"cost is {cost}: parameter {entry.name} of layer {entry.layer.describe()} "
+                    "is not finite"
+                )
         if not bool(xp.isfinite(X).all()):
             return f"cost is {cost}: the input contains NaN or inf"
         A = X
@@ -358,9 +363,9 @@ class Sequential:
 
     @property
     def class_axis(self) -> int:
-        """The axis of the classes in A[L]: 0 for ``(C, m)``, -1 for a per-pixel softmax."""
-        act = getattr(self.layers[-1], "activation", None)
-        return -1 if getattr(act, "axis", 0) == -1 else 0
+        """The axis of the classes in A[L]: 0 for ``(C, m)``, -1 per pixel ``(m, H, W, C)``."""
+        axis = self.output_layout.class_axis or 0
+        return 0 if axis == 0 else -1
 
     @property
     def n_outputs(self) -> int:
@@ -375,12 +380,10 @@ class Sequential:
         return infer_task(self.output_activation, self.loss.name, self.n_outputs)
 
     def _batches(self, X: Any, batch_size: int):
-        ax = self.batch_axis
-        m = X.shape[ax]
-        for start in range(0, m, batch_size):
-            sl = [slice(None)] * X.ndim
-            sl[ax] = slice(start, start + batch_size)
-            yield X[tuple(sl)]
+        """Consecutive batches of X's examples, cut along the input layout's batch axis."""
+        layout = self.input_layout
+        for start in range(0, layout.n_examples(X), batch_size):
+            yield layout.slice(X, start, start + batch_size)
 
     def predict_proba(self, X: Any, batch_size: int = 8192) -> Any:
         """A[L] in inference mode: probabilities for sigmoid/softmax outputs, values otherwise."""
@@ -391,7 +394,7 @@ class Sequential:
         if X.shape[self.batch_axis] <= batch_size:  # one example (latency) or one batch
             return self.forward(X, training=False)
         parts = [self.forward(b, training=False) for b in self._batches(X, batch_size)]
-        return xp.concatenate(parts, axis=0 if self.class_axis == -1 else -1)
+        return xp.concatenate(parts, axis=self.output_layout.batch_axis)
 
     def predict(self, X: Any, threshold: float = 0.5) -> Any:
         """Predictions, ``(1, m)`` for binary (A > 0.5) and multiclass (argmax over classes);
@@ -415,7 +418,7 @@ class Sequential:
         shape_in = self.input_shape
         rows.append(("input", str(("m",) + tuple(shape_in or ())), "0", ""))
         for layer in self.layers:
-            keys = [k for lay, _, k in self._keys if lay is layer]
+            keys = [e.name for e in self.naming.params if e.layer is layer]
             rows.append(
                 (
                     layer.describe(),
@@ -459,15 +462,3 @@ class Sequential:
     def __repr__(self) -> str:
         count = self.n_parameters if self.built else "?"
         return f"Sequential({len(self.layers)} layers, {count} parameters)"
-
-
-# -- the Course 1 systems ---------------------------------------------------------------
-
-
-
-
-
-
-
-
-

@@ -193,9 +193,9 @@ def transfer(
 
 def frozen_parameters(model: Any) -> list[str]:
     """The model's parameter names that training leaves unchanged (frozen layers)."""
-    return [key for layer, _, key in model._keys if not layer.trainable]
+    return [e.name for e in model.naming.params if not e.layer.trainable]
 
 
 def trainable_parameters(model: Any) -> list[str]:
     """The model's parameter names that training updates."""
-    return [key for layer, _, key in model._keys if layer.trainable]
+    return [e.name for e in model.naming.params if e.layer.trainable]

@@ -243,7 +243,7 @@ def build_model(cfg: dict[str, Any], input_shape: tuple[int, ...], task: str, n_
     if cfg["model"]:
         from glassnet.models.outputs import _output_for
         from glassnet.models.sequential import Sequential
-        from glassnet.models.zoo.networks import get_layers
+        from glassnet.models.zoo.catalog import get_layers
 
         try:
             layers = get_layers(cfg["model"], input_shape, n_out, **(cfg["model_options"] or {}))

@@ -7,6 +7,9 @@ epoch, the Course 1 setting; ``1``: stochastic gradient descent).  Each step::
     A[L] = forward(X{t})          J{t} = cost(A[L], Y{t})
     grads = backward(A[L], Y{t})  parameters -= optimizer's update
 
+A mini-batch X{t} is cut along the batch axis of the layout the model declares for its
+input (m is axis 1 of dense (n_x, m) and sequence (n_x, m, T_x) data, axis 0 of images),
+and Y{t} along the batch axis of its output's layout, never by guessing from a rank.
 The examples are reshuffled every epoch with a generator seeded by
 ``(seed, epoch)``; the last, partial mini-batch is kept.  The epoch cost is
 the average over the epoch's examples of the per-mini-batch costs (each
@@ -31,6 +34,7 @@ import numpy
 
 from glassnet.core.backend import get_xp, to_numpy
 from glassnet.core.errors import GlassnetError
+from glassnet.core.layouts import examples_back, examples_first
 from glassnet.optim.clipping import clip_by_norm, clip_by_value
 from glassnet.optim.optimizers import Optimizer, get_optimizer
 from glassnet.optim.schedules import Schedule, get_schedule
@@ -194,10 +198,6 @@ class Checkpoint(Callback):
             trainer.save_checkpoint(self.directory, epoch + 1, self.extra)
 
 
-def _slice_examples(X: Any, idx: Any, axis: int) -> Any:
-    return X[:, idx] if axis == 1 else X[idx]
-
-
 def accuracy_of(model: Any, A: Any, Y: Any) -> float | None:
     """Fraction right for classifiers (None for regression)."""
     task = model.task
@@ -207,7 +207,8 @@ def accuracy_of(model: Any, A: Any, Y: Any) -> float | None:
 
         return masked_accuracy(A, Y)
     if task == "multiclass":
-        return float((A.argmax(axis=0) == Y.argmax(axis=0)).mean())
+        axis = model.output_layout.class_axis  # the classes: axis 0 of (C, m)
+        return float((A.argmax(axis=axis) == Y.argmax(axis=axis)).mean())
     if task in ("binary", "multilabel"):
         return float(xp.mean((A > 0.5) == (Y > 0.5)))
     return None
@@ -293,12 +294,13 @@ class Trainer:
         X = xp.asarray(X, dtype=model.dtype)
         model.check_input(X)
         Y = model.prepare_labels(Y)
-        axis = model.batch_axis
+        axis = model.input_layout.batch_axis  # m's axis in X, and in Y (the output's layout)
+        y_axis = model.output_layout.batch_axis
         m = X.shape[axis]
         if m == 0:
             raise GlassnetError("training set is empty")
-        if Y.shape[-1] != m:
-            raise GlassnetError(f"X has {m} examples but Y has {Y.shape[-1]}")
+        if Y.shape[y_axis] != m:
+            raise GlassnetError(f"X has {m} examples but Y has {Y.shape[y_axis]}")
         # a finite sum means every entry is finite (one pass, no temporary the size of X);
         # only a non-finite sum (a NaN/inf, or finite values that overflow) needs the full check
         with numpy.errstate(over="ignore", invalid="ignore"):  # an overflow is checked below
@@ -313,9 +315,9 @@ class Trainer:
         batch = m if self.batch_size is None else min(self.batch_size, m)
         minibatch = batch < m
         eval_every = self.eval_every or (1 if minibatch else self.record_every)
-        # examples-first copy, so a mini-batch is a gather of contiguous rows
-        X_rows = xp.ascontiguousarray(X.T) if (minibatch and axis == 1) else X
-        Y_rows = xp.ascontiguousarray(Y.T) if minibatch else Y
+        # examples-first copies, so a mini-batch is a gather of contiguous rows
+        X_rows = examples_first(X, axis) if minibatch else X
+        Y_rows = examples_first(Y, y_axis) if minibatch else Y
 
         for cb in self.callbacks:
             cb.on_train_begin(self)
@@ -331,11 +333,8 @@ class Trainer:
                     total = 0.0
                     for start in range(0, m, batch):
                         idx = order[start : start + batch]
-                        if axis == 1:
-                            Xb = X_rows[idx].T
-                        else:
-                            Xb = X_rows[idx]
-                        Yb = Y_rows[idx].T
+                        Xb = examples_back(X_rows[idx], axis)  # X{t}: the examples idx
+                        Yb = examples_back(Y_rows[idx], y_axis)
                         if self.augment is not None:
                             Xb = self.augment(Xb, rng)
                         total += self._step(Xb, Yb) * len(idx)

@@ -528,6 +528,7 @@ class ConvND(Layer):
     Parameters ``W`` (*kernel, n_C_prev, n_C) and ``b`` (1, ..., 1, n_C).
     """
 
+    input_layout = output_layout = "image"  # (m, *spatial, n_C)
     ndim = 2
 
     def __init__(

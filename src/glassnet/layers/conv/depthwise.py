@@ -48,6 +48,7 @@ class DepthwiseConv2D(Layer):
     """Depthwise 2-D convolution with ``depth_multiplier`` filters per input channel."""
 
     kind = "depthwise_conv2d"
+    input_layout = output_layout = "image"
     ndim = 2
 
     def __init__(

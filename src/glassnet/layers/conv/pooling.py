@@ -43,6 +43,7 @@ class PoolND(Layer):
     """Pooling over ``ndim`` spatial axes (the shared code path of 1-D, 2-D and 3-D pooling)."""
 
     owns_index = False
+    input_layout = output_layout = "image"
     ndim = 2
     mode = "max"
 
@@ -265,6 +266,12 @@ class GlobalAvgPool2D(Layer):
 
     kind = "global_avgpool2d"
     owns_index = False
+    input_layout = "image"
+
+    @property
+    def output_layout(self) -> str:  # type: ignore[override]
+        """(n_C, m) dense, or (m, 1, 1, n_C) image with ``keepdims``."""
+        return "image" if self.keepdims else "dense"
 
     def __init__(self, keepdims: bool = False) -> None:
         super().__init__()

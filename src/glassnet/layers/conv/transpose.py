@@ -56,6 +56,7 @@ class Conv2DTranspose(Layer):
     """Transpose (fractionally strided) 2-D convolution with ``filters`` output channels."""
 
     kind = "conv2d_transpose"
+    input_layout = output_layout = "image"
     ndim = 2
 
     def __init__(

@@ -21,20 +21,9 @@ from glassnet.data.datasets import (
     regularization_data,
     shared_data_path,
 )
-from glassnet.data.loaders import (
-    IMAGE_EXTENSIONS,
-    DataError,
-    Dataset,
-    load_csv,
-    load_dataset,
-    load_h5,
-    load_idx,
-    load_image_folder,
-    load_mat,
-    load_mnist,
-    load_npz,
-    load_train_test,
-)
+from glassnet.data.formats import load_csv, load_h5, load_image_folder, load_mat, load_npz
+from glassnet.data.idx import load_idx, load_mnist
+from glassnet.data.loaders import load_dataset, load_train_test
 from glassnet.data.preprocessing import (
     Standardizer,
     encode_labels,
@@ -46,6 +35,7 @@ from glassnet.data.preprocessing import (
     to_columns,
     train_dev_test_split,
 )
+from glassnet.data.records import IMAGE_EXTENSIONS, DataError, Dataset
 
 __all__ = [
     "Augmenter",

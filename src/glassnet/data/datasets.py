@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy
 
-from glassnet.data.loaders import DataError, Dataset, load_mat
+from glassnet.data.formats import load_mat
+from glassnet.data.records import DataError, Dataset
 
 __all__ = [
     "DATA_ENV",

@@ -293,7 +293,7 @@ def test_trials_run_in_parallel_processes_and_are_sorted(tmp_path):
     rows = (tmp_path / "results.csv").read_text().splitlines()
     assert rows[0].startswith("rank,round,trial,dev_accuracy,feasible,learning_rate")
     assert [float(r.split(",")[3]) for r in rows[1:]] == pytest.approx(values)
-    from glassnet.cli.main import _read_config_file
+    from glassnet.cli.common import _read_config_file
 
     best = _read_config_file(str(tmp_path / "best_config.toml"))
     assert best == trials[0]["config"]

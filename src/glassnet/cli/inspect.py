@@ -1,0 +1,222 @@
+"""``glassnet evaluate``, ``predict``, ``info`` and ``gradcheck``: look at a saved model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy
+
+from glassnet.cli.common import _fail
+
+
+def _load(directory: str) -> tuple[Any, Any]:
+    from glassnet.data.pipeline import InputPipeline
+    from glassnet.models.saving import load_model
+
+    model = load_model(directory)
+    pipe = InputPipeline.of(model)
+    if pipe is None:
+        _fail(
+            f"{directory}: the model has no input pipeline metadata (save it with glassnet train)"
+        )
+    return model, pipe
+
+
+@click.command()
+@click.argument("model_dir")
+@click.option(
+    "--data", required=True, help="Dataset file to evaluate on (its test part if it has one)."
+)
+@click.option("--split", default=None, help="train or test (default: test if the file has one).")
+@click.option("--json", "as_json", is_flag=True)
+def evaluate(model_dir: str, data: str, split: str | None, as_json: bool) -> None:
+    """Cost, accuracy, precision/recall/F1 and confusion matrix of a saved model."""
+    from glassnet.data import load_dataset, load_train_test
+    from glassnet.project.run import _errors_of
+
+    model, pipe = _load(model_dir)
+    if split is None:
+        train, test = load_train_test(data)
+        ds = test if test is not None else train
+    else:
+        ds = load_dataset(data, split)
+    res = _errors_of(model, pipe, (ds.x, ds.y), model.task, f"{data}")
+    res["m"] = int(len(ds.x))
+    if as_json:
+        click.echo(json.dumps(res))
+        return
+    click.echo(f"{data}: {res['m']} examples")
+    for key in ("cost", "accuracy", "precision", "recall", "f1", "macro_f1"):
+        if key in res:
+            click.echo(f"  {key:>9}: {res[key]:.4f}")
+    if "confusion_matrix" in res:
+        click.echo("  confusion matrix (rows: true, columns: predicted):")
+        for row in res["confusion_matrix"]:
+            click.echo("    " + " ".join(f"{v:5d}" for v in row))
+
+
+def _read_inputs(paths: tuple[str, ...], pipe: Any) -> tuple[numpy.ndarray, list[str]]:
+    shape = tuple(pipe.example_shape)
+    images, names = [], []
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            _fail(f"{p}: no such file")
+        suffix = path.suffix.lower()
+        if suffix in (".npy", ".npz", ".csv"):
+            if suffix == ".npy":
+                arr = numpy.load(path, allow_pickle=False)
+            elif suffix == ".npz":
+                with numpy.load(path, allow_pickle=False) as z:
+                    key = "x" if "x" in z.files else z.files[0]
+                    arr = z[key]
+            else:
+                arr = numpy.loadtxt(path, delimiter=",", ndmin=2)
+            if arr.shape == shape:
+                arr = arr[None]
+            images.append(arr)
+            names += [f"{p}[{i}]" for i in range(len(arr))]
+        else:
+            from PIL import Image, UnidentifiedImageError
+
+            if len(shape) != 3:
+                _fail(f"{p}: this model takes {shape} arrays, not images")
+            try:
+                with Image.open(path) as im:
+                    im = im.convert("RGB" if shape[2] == 3 else "L").resize((shape[1], shape[0]))
+                    arr = numpy.asarray(im).reshape(shape)
+            except (UnidentifiedImageError, OSError) as exc:
+                _fail(f"{p}: not an image or array file ({exc.__class__.__name__})")
+            if pipe.scale is None and arr.dtype == numpy.uint8 and shape[-1] in (1, 3):
+                arr = arr.astype(numpy.float32)
+            images.append(arr[None])
+            names.append(p)
+    x = numpy.concatenate(images) if len(images) > 1 else images[0]
+    return x, names
+
+
+@click.command()
+@click.argument("model_dir")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True)
+def predict(model_dir: str, inputs: tuple[str, ...], as_json: bool) -> None:
+    """Predict the class (and probability) of image files or array files (.npy/.npz/.csv)."""
+    model, pipe = _load(model_dir)
+    x, names = _read_inputs(inputs, pipe)
+    X = pipe.transform(x, "input")
+    A = numpy.asarray(model.predict_proba(X))
+    classes = model.metadata.get("classes")
+    rows = []
+    task = model.task
+    for i, name in enumerate(names):
+        if task == "multiclass":
+            c = int(A[:, i].argmax())
+            prob = float(A[c, i])
+        elif task == "binary":
+            c = int(A[0, i] > 0.5)
+            prob = float(A[0, i] if c == 1 else 1 - A[0, i])
+        else:
+            rows.append({"input": name, "output": A[:, i].tolist()})
+            continue
+        label = classes[c] if classes and c < len(classes) else str(c)
+        rows.append({"input": name, "class": c, "label": label, "probability": prob})
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for r in rows:
+        if "class" in r:
+            prob = r["probability"]
+            click.echo(f"{r['input']}: {r['label']} (class {r['class']}, probability {prob:.3f})")
+        else:
+            click.echo(f"{r['input']}: {r['output']}")
+
+
+@click.command()
+@click.argument("model_dir")
+@click.option("--json", "as_json", is_flag=True)
+def info(model_dir: str, as_json: bool) -> None:
+    """Layers, output shapes and parameter counts of a saved model."""
+    from glassnet.models.saving import read_architecture
+
+    model, _ = _load(model_dir)
+    if as_json:
+        arch = read_architecture(model_dir)
+        click.echo(
+            json.dumps(
+                {
+                    "architecture": arch["model"],
+                    "n_parameters": model.n_parameters,
+                    "parameters": {k: list(v.shape) for k, v in model.parameters.items()},
+                    "metadata": model.metadata,
+                }
+            )
+        )
+        return
+    click.echo(f"{model_dir}: {model.task} model, input {model.input_shape}")
+    click.echo(model.summary())
+    classes = model.metadata.get("classes")
+    if classes:
+        click.echo(f"classes: {', '.join(map(str, classes))}")
+
+
+@click.command()
+@click.argument("model_dir", required=False)
+@click.option("--data", help="Data for a saved model (a few examples are used).")
+@click.option(
+    "--examples",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Examples to check on.",
+)
+@click.option("--threshold", default=1e-7, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+def gradcheck(
+    model_dir: str | None, data: str | None, examples: int, threshold: float, seed: int
+) -> None:
+    """Gradient checking: backward pass vs two-sided differences (exit 0 only if it passes).
+
+    Without MODEL_DIR: a small 4-5-3-1 network (ReLU/tanh, sigmoid) on random data.
+    """
+    from glassnet.gradcheck import gradient_check
+
+    rng = numpy.random.default_rng(seed)
+    if model_dir is None:
+        from glassnet.layers import Dense
+        from glassnet.models.sequential import Sequential
+
+        model = Sequential([Dense(5, "relu"), Dense(3, "tanh"), Dense(1, "sigmoid")])
+        model.build(4, seed=seed, dtype="float64")
+        for p in model.parameters.values():  # non-zero biases test db too
+            p += rng.normal(0, 0.1, p.shape)
+        X = rng.standard_normal((4, examples))
+        Y = (rng.random((1, examples)) > 0.5).astype(float)
+        label = "random 4-5-3-1 network"
+    else:
+        model, pipe = _load(model_dir)
+        if data is None:
+            _fail("gradcheck MODEL_DIR needs --data")
+        from glassnet.data import load_dataset
+
+        ds = load_dataset(data, "train")
+        idx = rng.choice(len(ds.x), size=min(examples, len(ds.x)), replace=False)
+        model.astype("float64")
+        pipe.dtype = numpy.dtype("float64")
+        X = pipe.transform(ds.x[idx], data)
+        Y = model.prepare_labels(ds.y[idx])
+        label = model_dir
+    result = gradient_check(
+        model,
+        X,
+        Y,
+        threshold=threshold,
+        max_per_array=None if model.n_parameters <= 5000 else 50,
+        seed=seed,
+    )
+    click.echo(f"{label}:\n{result}")
+    if not result.passed:
+        sys.exit(1)

@@ -27,7 +27,8 @@ import numpy as np
 
 import glassnet as gn
 from glassnet.data import circles
-from glassnet.train.trainer import Callback, fit
+from glassnet.train.callbacks import Callback
+from glassnet.train.trainer import fit
 
 INITS = {
     # name: (glassnet init, init_scale, published train/test)

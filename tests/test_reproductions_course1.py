@@ -17,7 +17,8 @@ import pytest
 
 import glassnet as gn
 from glassnet.data import flatten_images, load_train_test, planar_flower, shared_data_path
-from glassnet.train.trainer import Callback, fit
+from glassnet.train.callbacks import Callback
+from glassnet.train.trainer import fit
 
 pytestmark = pytest.mark.slow
 

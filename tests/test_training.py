@@ -10,7 +10,8 @@ import pytest
 import glassnet as gn
 from glassnet.cli.main import main
 from glassnet.core.errors import TrainingDiverged
-from glassnet.train.trainer import Callback, Checkpoint, EarlyStopping, Trainer, fit
+from glassnet.train.callbacks import Callback, Checkpoint, EarlyStopping
+from glassnet.train.trainer import Trainer, fit
 
 
 def _blobs(m=240, seed=0):

@@ -336,7 +336,8 @@ def run_training(
     """Load, preprocess, build, train, evaluate and (with ``out``) save one run."""
     from glassnet.core.atomic import atomic_write_json
     from glassnet.models.saving import save_model
-    from glassnet.train.trainer import Checkpoint, EarlyStopping, Trainer
+    from glassnet.train.callbacks import Checkpoint, EarlyStopping
+    from glassnet.train.trainer import Trainer
 
     cfg = normalize_config(config)
     started = time.perf_counter()

@@ -1,1 +1,6 @@
-"""Training: the Trainer, callbacks and checkpoints."""
+"""Training: the Trainer (mini-batches, schedules, clipping, progress bar), callbacks, checkpoints."""
+
+from glassnet.train.callbacks import Checkpoint, EarlyStopping, History
+from glassnet.train.trainer import Trainer, evaluate, fit
+
+__all__ = ["Checkpoint", "EarlyStopping", "History", "Trainer", "evaluate", "fit"]

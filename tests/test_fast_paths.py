@@ -12,12 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import glassnet.optim.optimizers as O
+import glassnet.optim.engine as engine
 from glassnet.core.errors import GlassnetError
 from glassnet.functions.activations import Softmax
 from glassnet.layers.dense import Dense
 from glassnet.models.builders import deep_network
-from glassnet.optim.optimizers import Adam, Momentum, RMSProp, get_num_threads, set_num_threads
+from glassnet.optim.engine import get_num_threads, set_num_threads
+from glassnet.optim.optimizers import Adam, Momentum, RMSProp
 from glassnet.train.trainer import Trainer
 
 
@@ -32,11 +33,11 @@ def _problem(seed=0, dtype=np.float32):
     """Large (chunked) and small (grouped) parameters, enough for the threaded path."""
     rng = np.random.default_rng(seed)
     shapes = {
-        "W1": (3 * O._CHUNK + 123, 1),  # several blocks, not a multiple of the block
+        "W1": (3 * engine._CHUNK + 123, 1),  # several blocks, not a multiple of the block
         "b1": (7, 1),
         "W2": (300, 250),  # small group (<= _SMALL elements)
         "b2": (300, 1),
-        "W3": (O._CHUNK + 5, 2),
+        "W3": (engine._CHUNK + 5, 2),
     }
     params = {k: rng.standard_normal(s).astype(dtype) for k, s in shapes.items()}
     steps = [
@@ -51,7 +52,7 @@ def _problem(seed=0, dtype=np.float32):
 )
 def test_threaded_update_is_bitwise_the_one_thread_update(threads, make):
     params, steps = _problem()
-    assert sum(p.size for p in params.values()) > O._PARALLEL_MIN
+    assert sum(p.size for p in params.values()) > engine._PARALLEL_MIN
     results = []
     for n in (1, 2, 3):
         threads(n)
@@ -118,9 +119,9 @@ def test_set_num_threads_rejects_zero():
 
 def test_pool_is_recreated_in_a_forked_child(threads, monkeypatch):
     threads(2)
-    pool = O._executor(1)
-    monkeypatch.setattr(O, "_pool_pid", -1)  # as a fork's child sees it: another pid
-    assert O._executor(1) is not pool
+    pool = engine._executor(1)
+    monkeypatch.setattr(engine, "_pool_pid", -1)  # as a fork's child sees it: another pid
+    assert engine._executor(1) is not pool
     params, steps = _problem(seed=3)
     Adam(0.01).step(params, steps[0])  # runs on the new pool
 

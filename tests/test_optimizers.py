@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from glassnet.optim import optimizers as O
+from glassnet.optim import engine
 from glassnet.optim.ewa import EWA, exponentially_weighted_average
 from glassnet.optim.optimizers import Adam, GradientDescent, Momentum, RMSProp, get_optimizer
 
@@ -138,7 +138,7 @@ def test_adam_matches_the_equations_on_arrays(shape):
 
 def test_large_parameters_take_the_chunked_path_with_the_same_result():
     rng = np.random.default_rng(2)
-    n = 2 * O._CHUNK + 12345  # not a multiple of the chunk
+    n = 2 * engine._CHUNK + 12345  # not a multiple of the chunk
     W0 = rng.standard_normal((n, 1)).astype(np.float32)
     grads = [rng.standard_normal((n, 1)).astype(np.float32) for _ in range(3)]
     params = {"W1": W0.copy()}
@@ -316,7 +316,8 @@ def reference_adam_dicts(params, grad_steps, lr, b1=0.9, b2=0.999, eps=1e-8):
 def test_mixed_sizes_and_changing_frozen_sets_match_the_reference():
     # large (cache-blocked), small (grouped) parameters; layer 1 frozen for steps 3-4
     rng = np.random.default_rng(5)
-    shapes = {"W1": (2 * O._CHUNK + 7, 1), "b1": (5, 1), "W2": (3, 5), "b2": (3, 1), "W3": (1, 3)}
+    shapes = {"W1": (2 * engine._CHUNK + 7, 1), "b1": (5, 1), "W2": (3, 5), "b2": (3, 1),
+              "W3": (1, 3)}
     params = {k: rng.standard_normal(sh) for k, sh in shapes.items()}
     steps = []
     for t in range(6):

@@ -1,4 +1,4 @@
-"""Training: the Trainer (mini-batches, schedules, clipping, progress bar), callbacks, checkpoints."""
+"""Training: the Trainer (mini-batches, schedules, clipping), callbacks, checkpoints."""
 
 from glassnet.train.callbacks import Checkpoint, EarlyStopping, History
 from glassnet.train.trainer import Trainer, evaluate, fit

@@ -33,7 +33,8 @@ from glassnet.functions.losses import Loss, get_loss
 from glassnet.functions.regularization import Regularizer, get_regularizer
 from glassnet.layers.base import Layer, layer_from_config, layer_to_config
 from glassnet.layers.compose import ArrayView, GradView, Naming, index_join, indexed
-from glassnet.models.outputs import decide, encode_labels, infer_task
+from glassnet.models.inspection import diagnose_nonfinite, summary
+from glassnet.models.outputs import decide, encode_labels, outputs_and_cost, task_of_output
 
 
 def _resolve_dtype(dtype: Any) -> numpy.dtype:
@@ -289,21 +290,7 @@ class Sequential:
         Each batch's cost comes from its own logits (exact for the canonical pairs), so
         J = (1/m) sum over batches of m_b J_b, plus the regularization terms.
         """
-        xp = get_xp()
-        X = xp.asarray(X, dtype=self.dtype)
-        self.check_input(X)
-        axis = self._label_batch_axis(Y)
-        m = X.shape[self.batch_axis]
-        parts, total = [], 0.0
-        for start, Xb in zip(range(0, m, batch_size), self._batches(X, batch_size), strict=True):
-            Ab = self.forward(Xb, training=False)
-            index = [slice(None)] * Y.ndim
-            index[axis] = slice(start, start + batch_size)
-            Yb = Y[tuple(index)]
-            total += self._loss_cost(Ab, Yb) * Yb.shape[axis]
-            parts.append(Ab)
-        A = parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=axis)
-        return A, total / m + self._regularization_cost(m)
+        return outputs_and_cost(self, X, Y, batch_size)
 
     def _label_batch_axis(self, Y: Any) -> int:
         """The examples' axis of the labels (and of A[L]): the output layout's."""
@@ -336,24 +323,7 @@ class Sequential:
 
     def diagnose_nonfinite(self, X: Any, cost: float) -> str:
         """Name the first layer whose parameters or output are NaN/inf."""
-        xp = get_xp()
-        for entry in self.naming.params:
-            if not bool(xp.isfinite(self.parameters[entry.name]).all()):
-                return (
-                    f"cost is {cost}: parameter {entry.name} of layer {entry.layer.describe()} "
-                    "is not finite"
-                )
-        if not bool(xp.isfinite(X).all()):
-            return f"cost is {cost}: the input contains NaN or inf"
-        A = X
-        for i, layer in enumerate(self.layers):
-            A = layer.forward(A, training=False)
-            if not bool(xp.isfinite(A).all()):
-                return (
-                    f"cost is {cost}: the output of layer {i + 1} ({layer.describe()}) "
-                    "is not finite (try a smaller learning rate or gradient clipping)"
-                )
-        return f"cost is {cost}: the loss is not finite (check the labels)"
+        return diagnose_nonfinite(self, X, cost)
 
     # -- prediction -------------------------------------------------------------------
     @property
@@ -377,7 +347,7 @@ class Sequential:
     @property
     def task(self) -> str:
         """binary, multiclass, multilabel or regression, from the output layer and loss."""
-        return infer_task(self.output_activation, self.loss.name, self.n_outputs)
+        return task_of_output(self.output_activation, self.loss.name, self.n_outputs)
 
     def _batches(self, X: Any, batch_size: int):
         """Consecutive batches of X's examples, cut along the input layout's batch axis."""
@@ -414,26 +384,7 @@ class Sequential:
 
     def summary(self) -> str:
         """A table of layers, output shapes and parameter counts."""
-        rows = [("layer", "output shape", "parameters", "names")]
-        shape_in = self.input_shape
-        rows.append(("input", str(("m",) + tuple(shape_in or ())), "0", ""))
-        for layer in self.layers:
-            keys = [e.name for e in self.naming.params if e.layer is layer]
-            rows.append(
-                (
-                    layer.describe(),
-                    str(("m",) + tuple(layer.output_shape or ())),
-                    f"{layer.n_parameters:,}",
-                    " ".join(keys),
-                )
-            )
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines = [
-            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
-        ]
-        lines.insert(1, "-" * len(lines[0]))
-        lines.append(f"total parameters: {self.n_parameters:,}  (loss: {self.loss.name})")
-        return "\n".join(lines)
+        return summary(self)
 
     def config(self) -> dict:
         return {

@@ -268,7 +268,8 @@ def load_split(model_dir: str | Path, data: str | None, split: str) -> tuple[Any
             raise GlassnetError(
                 f"{model_dir}: give --data FILE (no run.json to rebuild the run's sets from)")
         from glassnet.data import Dataset
-        from glassnet.project.run import load_splits, normalize_config
+        from glassnet.project.run import normalize_config
+        from glassnet.project.splits import load_splits
 
         try:
             config = json.loads(run.read_text("utf-8"))["config"]

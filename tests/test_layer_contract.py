@@ -351,3 +351,19 @@ def test_frozen_layer_fills_no_gradients(key):
         assert leaf.grads == {}, f"{leaf.describe()} in a frozen {frozen.describe()}"
     assert_close(run, trained, names=["A", "dA_prev"], rtol=1e-12, atol=1e-13,
                  what=f"{frozen.describe()} frozen vs trainable")
+
+
+# -- the harness itself --------------------------------------------------------------------
+def test_assert_close_prints_ours_vs_theirs_per_quantity():
+    ours = {"A": np.zeros((2, 3)), "dW": np.ones((2, 2))}
+    theirs = {"A": np.zeros((2, 3)), "dW": np.ones((2, 2)) + np.eye(2) * 1e-6,
+              "db": np.zeros((2, 1))}
+    with pytest.raises(pytest.fail.Exception) as info:
+        assert_close(ours, theirs, what="demo")
+    text = str(info.value)
+    assert "demo: ours vs theirs" in text
+    row = next(line for line in text.splitlines() if line.strip().startswith("dW"))
+    assert "1.000e-06" in row and "<- differs" in row  # max abs and max rel error
+    assert "db  missing from ours" in text
+    assert "differs" not in next(line for line in text.splitlines()
+                                 if line.strip().startswith("A "))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import numerical_grad, rel_diff
+from helpers import numerical_grad, rel_diff
 
 from glassnet.functions.activations import (
     ACTIVATIONS,

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import built
 
 from glassnet.core.errors import ShapeError
 from glassnet.functions.activations import ReLU6, get_activation
@@ -24,11 +25,6 @@ from glassnet.models.saving import load_model, save_model
 from glassnet.models.sequential import Sequential
 
 RNG = np.random.default_rng(2)
-
-
-def built(layer, x, dtype=np.float64, seed=0):
-    layer.build(x.shape[1:], np.random.default_rng(seed), dtype)
-    return layer
 
 
 def randomize_biases(layer, rng=RNG):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import built
 
 from glassnet.core.kernels import layer_kernels as compiled
 from glassnet.gradcheck import check_layer
@@ -31,11 +32,6 @@ def small_arrays_compiled(monkeypatch):
     return switch
 
 
-def _built(layer, X):
-    layer.build(X.shape[1:], np.random.default_rng(0), X.dtype)
-    return layer
-
-
 def _run(layer, X, dA_seed=1):
     A = layer.forward(X, training=True)
     dA = np.random.default_rng(dA_seed).standard_normal(A.shape).astype(X.dtype)
@@ -48,7 +44,7 @@ def _on_and_off(make, X, switch, after=None):
     out = {}
     for on in (True, False):
         switch(on)
-        layer = _built(make(), X)
+        layer = built(make(), X, X.dtype)
         A, dX = _run(layer, X)
         out[on] = (A, dX, layer.grads["dW"], layer.grads["db"])
         if after is not None:
@@ -66,7 +62,7 @@ def test_pooling_kernels_equal_numpy_bit_for_bit(cls, dtype, shape, small_arrays
     out = {}
     for on in (True, False):
         small_arrays_compiled(on)
-        layer = _built(cls(2, 2), X)
+        layer = built(cls(2, 2), X, X.dtype)
         assert layer._compiled(X) is on
         out[on] = _run(layer, X)
     for a, b in zip(out[True], out[False], strict=True):
@@ -79,7 +75,7 @@ def test_max_pool_kernel_keeps_nan_and_routes_to_first_max(small_arrays_compiled
     X = np.zeros((1, 2, 4, 1))
     X[0, :, :2, 0] = [[1.0, 3.0], [3.0, 2.0]]  # first max at offset 1
     X[0, 1, 2, 0] = np.nan
-    layer = _built(MaxPool2D(2), X)
+    layer = built(MaxPool2D(2), X, X.dtype)
     A, dX = _run(layer, X)
     assert A[0, 0, 0, 0] == 3.0 and np.isnan(A[0, 0, 1, 0])
     dA = np.ones_like(A)
@@ -176,7 +172,7 @@ def test_convolution_im2col_takes_the_kernel(make, small_arrays_compiled, monkey
 def test_gradient_check_through_the_kernels(make, small_arrays_compiled):
     small_arrays_compiled(True)
     X = np.random.default_rng(3).standard_normal((2, 6, 6, 3))
-    layer = _built(make(), X)
+    layer = built(make(), X, X.dtype)
     result = check_layer(layer, X)
     assert result.difference < 1e-7, result
 
@@ -185,7 +181,7 @@ def test_small_or_unsuitable_inputs_take_the_numpy_path(monkeypatch):
     monkeypatch.setenv("GLASSNET_FUSED", "1")
     X = np.zeros((2, 4, 4, 3), np.float32)  # below MIN_ELEMENTS
     assert not compiled.takes(X)
-    assert not _built(MaxPool2D(2), X)._compiled(X)
+    assert not built(MaxPool2D(2), X, X.dtype)._compiled(X)
     big = np.zeros((8, 64, 64, 8), np.float32)
     assert compiled.takes(big) and compiled.usable(big)
     assert not compiled.usable(big[:, :63])  # odd height

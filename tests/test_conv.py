@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import built
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,11 +28,6 @@ from glassnet.layers.conv.reference import conv_backward, conv_forward, conv_sin
 from glassnet.layers.conv.transpose import Conv2DTranspose, transpose_output_size
 
 RNG = np.random.default_rng(0)
-
-
-def built(layer, x, dtype=np.float64, seed=0):
-    layer.build(x.shape[1:], np.random.default_rng(seed), dtype)
-    return layer
 
 
 # -- output size ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import built
 
 import glassnet.layers.conv.conv as conv
 from glassnet.layers.conv.conv import (
@@ -22,11 +23,6 @@ from glassnet.layers.conv.pooling import AvgPool2D, MaxPool2D
 from glassnet.layers.conv.reference import pool_backward, pool_forward
 
 RNG = np.random.default_rng(7)
-
-
-def built(layer, x, dtype=np.float64, seed=0):
-    layer.build(x.shape[1:], np.random.default_rng(seed), dtype)
-    return layer
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import built
 
 from glassnet.core.errors import LabelError, ShapeError
 from glassnet.functions.activations import get_activation
@@ -13,8 +14,7 @@ from glassnet.models.sequential import Sequential
 
 
 def _built_dense(units: int, n_prev: int, activation: str, rng: np.random.Generator) -> Dense:
-    layer = Dense(units, activation)
-    layer.build((n_prev,), rng, np.float64)
+    layer = built(Dense(units, activation), (n_prev,), rng=rng)
     layer.params["b"][...] = rng.standard_normal((units, 1))
     return layer
 

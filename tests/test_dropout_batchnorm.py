@@ -6,17 +6,13 @@ import json
 
 import numpy as np
 import pytest
+from helpers import built
 
 from glassnet.core.errors import ShapeError
 from glassnet.gradcheck import check_layer
 from glassnet.layers.base import layer_from_config, layer_to_config
 from glassnet.layers.batchnorm import BatchNorm
 from glassnet.layers.dropout import Dropout
-
-
-def built(layer, example_shape, dtype=np.float64, rng=None):
-    layer.build(example_shape, rng if rng is not None else np.random.default_rng(0), dtype)
-    return layer
 
 
 # ----------------------------------------------------------------------------------------

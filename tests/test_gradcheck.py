@@ -10,9 +10,11 @@ from glassnet.gradcheck import (
     check_function,
     check_layer,
     gradient_check,
+    numerical_gradient,
     relative_difference,
     verdict,
 )
+from glassnet.layers.batchnorm import BatchNorm
 from glassnet.layers.dense import Dense
 from glassnet.models.builders import deep_network
 from glassnet.models.sequential import Sequential
@@ -197,3 +199,43 @@ def test_gradient_check_in_training_mode_covers_batchnorm_statistics():
     assert result.difference < 1e-7
     for k, v in model.state.items():
         np.testing.assert_array_equal(v, before[k])
+
+
+def test_numerical_gradient_of_one_array(rng):
+    """numerical_gradient: the library's two-sided differences over a whole array."""
+    X = rng.standard_normal((3, 4))
+    A = rng.standard_normal((3, 3))
+    before = X.copy()
+    grad = numerical_gradient(lambda x: float((x * (A @ x)).sum()), X)
+    assert grad.shape == X.shape
+    assert relative_difference(grad, (A + A.T) @ X) < 1e-7
+    np.testing.assert_array_equal(X, before)  # perturbed in place, then restored
+    with pytest.raises(TypeError, match="float64"):
+        numerical_gradient(lambda x: float(x.sum()), X.astype(np.float32))
+
+
+def test_check_layer_restores_the_running_averages(rng):
+    """Training-mode forward passes move batch norm's running averages; the check puts
+    them back."""
+    bn = BatchNorm()
+    bn.build((4,), rng, np.float64)
+    bn.state["running_mean"][...] = rng.normal(size=(4, 1))
+    before = {k: v.copy() for k, v in bn.state.items()}
+    result = check_layer(bn, rng.standard_normal((4, 6)) * 2 + 1, batch_axis=1)
+    assert result.difference < 1e-7, str(result)
+    for name, value in bn.state.items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_check_layer_needs_float64_and_an_input_gradient(rng):
+    layer = Dense(3, "tanh")
+    layer.build((4,), rng, np.float32)
+    with pytest.raises(TypeError, match="float64"):
+        check_layer(layer, rng.standard_normal((4, 5)))
+    layer = Dense(3, "tanh")
+    layer.build((4,), rng, np.float64)
+    layer.propagate_input_grad = False  # a model's first layer
+    with pytest.raises(ValueError, match="check_input=False"):
+        check_layer(layer, rng.standard_normal((4, 5)))
+    result = check_layer(layer, rng.standard_normal((4, 5)), check_input=False)
+    assert set(result.per_parameter) == {"W", "b"} and result.passed

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import numerical_grad, rel_diff
+from helpers import numerical_grad, rel_diff
 
 from glassnet.functions.activations import Sigmoid, Softmax
 from glassnet.functions.losses import (

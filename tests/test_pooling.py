@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import built
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,11 +22,6 @@ from glassnet.layers.conv.pooling import (
 from glassnet.layers.conv.reference import pool_backward, pool_forward
 
 RNG = np.random.default_rng(1)
-
-
-def built(layer, x, dtype=np.float64):
-    layer.build(x.shape[1:], None, dtype)
-    return layer
 
 
 def test_max_pool_of_the_notes_example():

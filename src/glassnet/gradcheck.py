@@ -18,6 +18,9 @@ Two entry points:
   :class:`glassnet.models.Sequential`);
 * :func:`check_layer` on one layer or block, with the cost
   J = (1/m) sum(R * layer.forward(A_prev)) for a fixed random R.
+
+Underneath both, :func:`numerical_gradients` is the one implementation of the two-sided
+differences (:func:`numerical_gradient` applies it to a function of one array).
 """
 
 from __future__ import annotations
@@ -132,6 +135,22 @@ def numerical_gradients(
     return out
 
 
+def numerical_gradient(
+    cost: Callable[[Any], float], x: Any, epsilon: float = EPSILON
+) -> numpy.ndarray:
+    """dJ/dx by two-sided differences for a scalar ``cost(x)``, with ``x``'s shape.
+
+    The whole array is probed (:func:`numerical_gradients` on the one array ``x``, which
+    is perturbed in place and restored); ``x`` must be a contiguous float64 array.
+    """
+    if getattr(x, "dtype", None) != numpy.float64:
+        raise TypeError(f"numerical gradients need a float64 array, got {getattr(x, 'dtype', x)}")
+    ((idx, approx),) = numerical_gradients(lambda: cost(x), {"x": x}, epsilon).values()
+    grad = numpy.empty(x.size)
+    grad[idx] = approx
+    return grad.reshape(x.shape)
+
+
 def _compare(
     analytic: dict[str, Any],
     numeric: dict[str, tuple[numpy.ndarray, numpy.ndarray]],
@@ -222,8 +241,15 @@ def check_layer(
     ``batch_axis`` defaults to the batch axis of the layout the layer was built for
     (``layer.layout``: 1 for dense and sequence inputs, 0 for images).  Pass
     ``before_forward`` to reset any randomness (for example a fixed dropout mask)
-    before each forward pass.
+    before each forward pass.  The layer's non-trained ``state`` (batch norm's running
+    averages, moved by every training-mode pass of the check) is restored afterwards.
     """
+    for name, p in layer.params.items():
+        if str(p.dtype) != "float64":
+            raise TypeError(
+                f"gradient check needs float64 parameters; {layer.describe()}'s {name} is "
+                f"{p.dtype} (build the layer with dtype float64)"
+            )
     xp = get_xp()
     A_prev = xp.asarray(A_prev, dtype=xp.float64).copy()
     if batch_axis is None:
@@ -236,24 +262,33 @@ def check_layer(
             before_forward()
         return layer.forward(A_prev, training=training)
 
-    out = run()
-    R = xp.asarray(numpy.random.default_rng(seed).standard_normal(out.shape))
-
     def cost() -> float:
         return float((R * run()).sum() / m)
 
-    run()
-    dA_prev = layer.backward(R)
-    analytic: dict[str, Any] = {}
-    checked: dict[str, Any] = {}
-    for name, p in layer.params.items():
-        if "d" + name in layer.grads:
-            analytic[name] = layer.grads["d" + name].copy()
-            checked[name] = p
-    if check_input:
-        analytic["A_prev"] = dA_prev / m
-        checked["A_prev"] = A_prev
-    numeric = numerical_gradients(cost, checked, epsilon, max_per_array, seed)
+    saved_state = {k: v.copy() for k, v in (getattr(layer, "state", None) or {}).items()}
+    try:
+        out = run()
+        R = xp.asarray(numpy.random.default_rng(seed).standard_normal(out.shape))
+        run()
+        dA_prev = layer.backward(R)
+        analytic: dict[str, Any] = {}
+        checked: dict[str, Any] = {}
+        for name, p in layer.params.items():
+            if "d" + name in layer.grads:
+                analytic[name] = layer.grads["d" + name].copy()
+                checked[name] = p
+        if check_input:
+            if dA_prev is None:
+                raise ValueError(
+                    f"{layer.describe()}: backward returned no dA_prev "
+                    "(propagate_input_grad is False); pass check_input=False"
+                )
+            analytic["A_prev"] = dA_prev / m
+            checked["A_prev"] = A_prev
+        numeric = numerical_gradients(cost, checked, epsilon, max_per_array, seed)
+    finally:
+        for k, v in saved_state.items():
+            layer.state[k][...] = v
     return _compare(analytic, numeric, threshold)
 
 

@@ -64,6 +64,7 @@ from glassnet.layers import (
     SeparableConv2D,
 )
 from glassnet.layers.base import LAYER_TYPES, Layer, layer_from_config, layer_to_config
+from glassnet.layers.time_distributed import TimeDistributed
 
 
 def _import_every_module() -> None:
@@ -99,6 +100,11 @@ class Case:
     prepare: Callable[[Layer, np.ndarray], None] | None = None
     #: False where compute_output_shape cannot run before a build (BLOCK_SHAPE_RULE)
     shape_rule: bool = True
+    #: the examples' axis of the input and output when the rank does not say it (sequences)
+    batch_axis: int | None = None
+
+    def axis(self, shape: tuple[int, ...]) -> int:
+        return batch_axis_for(shape) if self.batch_axis is None else self.batch_axis
 
 
 BLOCK_SHAPE_RULE = (
@@ -122,6 +128,9 @@ CASES: dict[str, Case] = {
     "dropout-images": Case(lambda: Dropout(0.5, seed=4), (3, 3, 2), 0,
                            prepare=_fixed_dropout_mask),
     "flatten": Case(lambda: Flatten(), (3, 2, 2), 0),
+    # -- sequences (n_x, m, T_x): one Dense applied at every time step ---------------------
+    "time-distributed-dense": Case(lambda: TimeDistributed(Dense(3, "tanh")), (4, 5), 3 * 4 + 3,
+                                   batch_axis=1),
     # -- convolutions (m, ..., n_C): W f x f x n_C_prev x n_C, b n_C -------------------
     "conv1d": Case(lambda: Conv1D(3, 2, padding="same", activation="tanh"),
                               (5, 2), 2 * 2 * 3 + 3),
@@ -200,15 +209,15 @@ def _setup(key: str, dtype=np.float64, seed: int = 0) -> tuple[Case, Layer, np.n
     rng = np.random.default_rng(seed)
     layer = built(case.make(), case.shape, dtype, seed=seed)
     _jitter(layer, rng)
-    x = random_input(case.shape, case.m, rng, dtype)
+    x = random_input(case.shape, case.m, rng, dtype, batch_axis=case.axis(case.shape))
     if case.prepare is not None:
         case.prepare(layer, x)
     return case, layer, x
 
 
-def _with_example_axis(shape: tuple[int, ...], m: int) -> tuple[int, ...]:
+def _with_example_axis(shape: tuple[int, ...], m: int, axis: int) -> tuple[int, ...]:
     out = list(shape)
-    out.insert(batch_axis_for(shape), m)
+    out.insert(axis, m)
     return tuple(out)
 
 
@@ -245,7 +254,8 @@ def test_build_shape_is_the_forward_shape(key):
     case, layer, x = _setup(key)
     assert layer.output_shape is not None and layer.input_shape == case.shape
     A = layer.forward(x, training=False)
-    assert A.shape == _with_example_axis(layer.output_shape, case.m), (
+    want = _with_example_axis(layer.output_shape, case.m, case.axis(layer.output_shape))
+    assert A.shape == want, (
         f"{layer.describe()}: build gave {layer.output_shape}, forward gave {A.shape}"
     )
 
@@ -258,10 +268,10 @@ def test_build_shape_is_compute_output_shape(key):
 
 
 def _leaves(layer: Layer) -> list[Layer]:
-    subs = getattr(layer, "sublayers", None)
-    if not callable(subs):
+    subs = layer.sublayers()  # none for a plain layer
+    if not subs:
         return [layer]
-    return [leaf for sub in subs() for leaf in _leaves(sub)]
+    return [leaf for sub in subs for leaf in _leaves(sub)]
 
 
 @pytest.mark.parametrize("key", list(CASES))
@@ -328,7 +338,7 @@ def test_gradient_check(key, training):
     case, layer, x = _setup(key)
     prepare = None if case.prepare is None else (lambda: case.prepare(layer, x))
     before = {k: v.copy() for k, v in layer.state.items()}
-    result = assert_gradients(layer, x, batch_axis=batch_axis_for(case.shape),
+    result = assert_gradients(layer, x, batch_axis=case.axis(case.shape),
                               training=training, before_forward=prepare)
     assert result.n_checked == layer.n_parameters + x.size
     for name, value in layer.state.items():  # the check leaves the running averages alone

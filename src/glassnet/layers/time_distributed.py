@@ -52,6 +52,11 @@ class TimeDistributed(Block):
     def describe(self) -> str:
         return f"TimeDistributed({self.layer.describe()})"
 
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(n_x, T_x) -> (n_y, T_x): the inner layer's output at every time step."""
+        n_x, T_x = input_shape
+        return (*self.layer.compute_output_shape((n_x,)), T_x)
+
     def _build_parts(self, input_shape: tuple[int, ...], rng: Any, dtype: Any) -> tuple[int, ...]:
         n_x, T_x = input_shape
         self._part("", self.layer)

@@ -122,6 +122,7 @@ CASES: dict[str, Case] = {
     "activation-sigmoid": Case(lambda: ActivationLayer("sigmoid"), (4,), 0),
     "activation-softmax": Case(lambda: ActivationLayer("softmax"), (4,), 0),
     "activation-relu-images": Case(lambda: ActivationLayer("relu"), (3, 3, 2), 0),
+    "activation-softmax-images": Case(lambda: ActivationLayer("softmax"), (3, 3, 4), 0),
     "batchnorm-dense": Case(lambda: BatchNorm(), (4,), 2 * 4, m=5),
     "batchnorm-images": Case(lambda: BatchNorm(momentum=0.8), (3, 3, 2), 2 * 2),
     "dropout": Case(lambda: Dropout(0.7, seed=3), (6,), 0, m=4, prepare=_fixed_dropout_mask),

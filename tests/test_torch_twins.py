@@ -184,9 +184,8 @@ def test_conv2d_without_bias_and_same_pads_stride1_match_torch_same():
     _conv_twin(layer, A_prev, lambda z: z)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 13: softmax normalizes axis 0 (the examples) of "
-                   "images instead of the channels; this twin passes once it is fixed")
 def test_conv2d_softmax_over_the_channels_matches_torch():
+    """Per pixel, over the channels (the class axis of (m, n_H, n_W, n_C))."""
     layer = built(Conv2D(4, 3, 1, "same", activation="softmax"), (4, 4, 2), seed=6)
     _conv_twin(layer, RNG.standard_normal((2, 4, 4, 2)), lambda z: torch.softmax(z, dim=1))
 

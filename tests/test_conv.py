@@ -13,17 +13,11 @@ from hypothesis import strategies as st
 from glassnet.core.errors import ShapeError
 from glassnet.gradcheck import check_layer
 from glassnet.layers.base import layer_from_config, layer_to_config
-from glassnet.layers.conv.conv import (
-    Conv1D,
-    Conv2D,
-    Conv3D,
-    col2im,
-    conv_output_size,
-    im2col,
-    resolve_padding,
-    zero_pad,
-)
+from glassnet.layers.conv.conv import Conv1D, Conv2D, Conv3D
 from glassnet.layers.conv.depthwise import DepthwiseConv2D
+from glassnet.layers.conv.fast import full_convolution, full_convolution_pads
+from glassnet.layers.conv.geometry import conv_output_size, crop, resolve_padding, zero_pad
+from glassnet.layers.conv.im2col import col2im, im2col
 from glassnet.layers.conv.reference import conv_backward, conv_forward, conv_single_step
 from glassnet.layers.conv.transpose import Conv2DTranspose, transpose_output_size
 
@@ -375,11 +369,11 @@ def test_both_input_gradient_paths_agree(filters, c_prev, padding):
     layer = built(Conv2D(filters, 3, 1, padding), X)
     Z = layer.forward(X, training=True)
     dZ = RNG.standard_normal(Z.shape)
-    full = layer._input_grad_by_full_convolution(dZ)
+    geo = layer.geometry
+    full = full_convolution(zero_pad(dZ, full_convolution_pads(geo)), layer.params["W"], geo,
+                            layer.work)
     dcols = dZ.reshape(-1, filters) @ layer.params["W"].reshape(-1, filters).T
     pad_shape = (2, *(n + a + b for n, (a, b) in zip(X.shape[1:3], layer.pads, strict=True)),
                  c_prev)
     scattered = col2im(dcols, pad_shape, (3, 3), (1, 1), Z.shape[1:3])
-    from glassnet.layers.conv.conv import crop
-
     np.testing.assert_allclose(full, crop(scattered, layer.pads), rtol=1e-12, atol=1e-12)

@@ -10,15 +10,12 @@ import numpy as np
 import pytest
 from helpers import built
 
-import glassnet.layers.conv.conv as conv
-from glassnet.layers.conv.conv import (
-    Conv2D,
-    col2im,
-    conv_gemm,
-    conv_input_grad,
-    conv_weight_grad,
-    im2col,
-)
+import glassnet.layers.conv.blocked as blocked
+import glassnet.layers.conv.fast as fast
+import glassnet.layers.conv.paired as paired
+from glassnet.layers.conv.blocked import conv_gemm, conv_input_grad, conv_weight_grad
+from glassnet.layers.conv.conv import Conv2D
+from glassnet.layers.conv.fast import col2im, im2col
 from glassnet.layers.conv.pooling import AvgPool2D, MaxPool2D
 from glassnet.layers.conv.reference import pool_backward, pool_forward
 
@@ -28,7 +25,7 @@ RNG = np.random.default_rng(7)
 @pytest.fixture
 def tiny_blocks(monkeypatch):
     """Blocks of one example at a time: every loop over blocks runs several times."""
-    monkeypatch.setattr(conv, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(blocked, "BLOCK_BYTES", 1)
 
 
 @pytest.mark.parametrize("f,s,c", [((3, 3), (1, 1), 1), ((3, 2), (2, 1), 3), ((2, 2), (2, 2), 8)])
@@ -74,7 +71,7 @@ def test_layer_is_the_same_for_any_block_size(monkeypatch, make):
     dA = RNG.standard_normal((4, *built(make(), X).output_shape))
     results = []
     for block in (1, 10**9):
-        monkeypatch.setattr(conv, "BLOCK_BYTES", block)
+        monkeypatch.setattr(blocked, "BLOCK_BYTES", block)
         layer = built(make(), X)
         A = layer.forward(X, training=True)
         results.append((A, layer.backward(dA), layer.grads["dW"], layer.grads["db"]))
@@ -170,7 +167,7 @@ def test_paired_pixels_equal_the_slow_reference(m, n_H, n_W, c_prev, c, f, s, p,
     X = rng.standard_normal((m, n_H, n_W, c_prev))
     layer = built(Conv2D(c, f, stride=s, padding=p, activation=act), X)
     out = layer.output_shape[:-1]
-    assert conv.paired((f, f), (s, s), out, c_prev, c), "this case must take the paired path"
+    assert paired.paired((f, f), (s, s), out, c_prev, c), "this case must take the paired path"
     layer.params["b"][...] = rng.standard_normal(layer.params["b"].shape)
     A = layer.forward(X, training=True)
     Z_ref, cache = conv_forward(X, layer.params["W"], layer.params["b"], {"stride": s, "pad": p})
@@ -190,18 +187,18 @@ def test_paired_pixels_equal_the_slow_reference(m, n_H, n_W, c_prev, c, f, s, p,
 
 
 def test_pairing_is_chosen_only_where_it_pays():
-    assert conv.paired((3, 3), (1, 1), (32, 32), 32, 32)       # VGG's 32-filter layers
-    assert not conv.paired((3, 3), (1, 1), (32, 31), 32, 32)   # odd output width
-    assert not conv.paired((3, 3), (1, 1), (16, 16), 32, 64)   # 64 filters: no gain
-    assert not conv.paired((3, 3), (1, 1), (32, 32), 3, 32)    # 3 channels: column-major
-    assert not conv.paired((3, 3, 3), (1, 1, 1), (4, 4, 4), 32, 8)  # 3-D
+    assert paired.paired((3, 3), (1, 1), (32, 32), 32, 32)       # VGG's 32-filter layers
+    assert not paired.paired((3, 3), (1, 1), (32, 31), 32, 32)   # odd output width
+    assert not paired.paired((3, 3), (1, 1), (16, 16), 32, 64)   # 64 filters: no gain
+    assert not paired.paired((3, 3), (1, 1), (32, 32), 3, 32)    # 3 channels: column-major
+    assert not paired.paired((3, 3, 3), (1, 1, 1), (4, 4, 4), 32, 8)  # 3-D
     W2 = RNG.standard_normal((3 * 3 * 4, 5))
-    Wp = conv.pair_filters(W2, (3, 3), (1, 1), 4)
+    Wp = paired.pair_filters(W2, (3, 3), (1, 1), 4)
     assert Wp.shape == (3 * 4 * 4, 10)
     # the fold is the adjoint of the pairing: <pair(W), G> == <W, unpair(G)>
     G = RNG.standard_normal(Wp.shape)
     lhs = float((Wp * G).sum())
-    rhs = float((W2 * conv.unpair_weight_grad(G, (3, 3), (1, 1), 4)).sum())
+    rhs = float((W2 * paired.unpair_weight_grad(G, (3, 3), (1, 1), 4)).sum())
     assert lhs == pytest.approx(rhs, rel=1e-12)
 
 
@@ -210,7 +207,7 @@ def test_paired_layer_passes_the_gradient_check():
 
     X = RNG.standard_normal((2, 5, 6, 12))
     layer = built(Conv2D(4, 3, 1, "same", activation="tanh"), X)
-    assert conv.paired((3, 3), (1, 1), (5, 6), 12, 4)
+    assert paired.paired((3, 3), (1, 1), (5, 6), 12, 4)
     assert check_layer(layer, X).difference < 1e-7
 
 
@@ -221,7 +218,7 @@ def test_paired_and_plain_agree_on_a_vgg_layer(monkeypatch, dtype):
     dA = RNG.standard_normal((4, 32, 32, 32)).astype(dtype)
     runs = []
     for limit in (32, 0):
-        monkeypatch.setattr(conv, "PAIR_MAX_FILTERS", limit)
+        monkeypatch.setattr(paired, "PAIR_MAX_FILTERS", limit)
         layer = built(Conv2D(32, 3, 1, "same", activation="relu"), X, dtype=dtype)
         A = layer.forward(X, training=True)
         runs.append((A, layer.backward(dA), layer.grads["dW"], layer.grads["db"]))
@@ -237,15 +234,16 @@ def test_pairing_happens_once_and_scratch_fits_every_block(monkeypatch):
     from glassnet.models.sequential import Sequential
 
     seen = []
-    original = conv.cols_blocks
+    original = blocked.cols_blocks
 
     def spy(A_pad, f, s, out, scratch, column_major=None):
         rows, K = int(np.prod(out)), int(np.prod(f)) * A_pad.shape[-1]
-        need = conv.examples_per_block(A_pad.shape[0], rows, K * A_pad.itemsize) * rows * K
+        need = blocked.examples_per_block(A_pad.shape[0], rows, K * A_pad.itemsize) * rows * K
         seen.append((tuple(f), scratch.size >= need))
         yield from original(A_pad, f, s, out, scratch, column_major)
 
-    monkeypatch.setattr(conv, "cols_blocks", spy)
+    monkeypatch.setattr(blocked, "cols_blocks", spy)
+    monkeypatch.setattr(fast, "cols_blocks", spy)
     shape = (32, 32, 3)
     model = Sequential(zoo.get_layers("small_resnet", shape, 6),
                        loss="categorical_crossentropy")
@@ -266,5 +264,5 @@ def test_paired_gemm_writes_into_a_strided_output_too():
     whole = np.empty((2 * 24, 8))
     Z = whole[:, :4]  # not C-contiguous
     conv_gemm(X, W2, (3, 3), (1, 1), out, Z, np.empty(100_000))
-    expected = conv.im2col(X, (3, 3), (1, 1), out) @ W2
+    expected = im2col(X, (3, 3), (1, 1), out) @ W2
     np.testing.assert_allclose(Z, expected, rtol=1e-12, atol=1e-12)

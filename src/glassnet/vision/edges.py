@@ -21,7 +21,8 @@ from typing import Any
 import numpy
 
 from glassnet.core.backend import get_xp, to_numpy
-from glassnet.layers.conv.conv import Conv2D, Padding
+from glassnet.layers.conv.conv import Conv2D
+from glassnet.layers.conv.geometry import Padding
 
 _VERTICAL = {
     "vertical": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],

@@ -17,8 +17,9 @@ from glassnet.functions.activations import get_activation
 from glassnet.layers.base import Layer
 from glassnet.layers.blocks.base import Block
 from glassnet.layers.compose import backward_chain, forward_chain
-from glassnet.layers.conv.conv import Conv2D, Padding, padding_config
+from glassnet.layers.conv.conv import Conv2D
 from glassnet.layers.conv.depthwise import DepthwiseConv2D
+from glassnet.layers.conv.geometry import Padding, padding_config
 
 
 class SeparableConv2D(Block):

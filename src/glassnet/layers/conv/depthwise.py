@@ -31,15 +31,15 @@ from glassnet.core.errors import ShapeError
 from glassnet.functions.activations import Activation, along_channels, get_activation
 from glassnet.functions.initializers import initialize_weight
 from glassnet.layers.base import Layer
-from glassnet.layers.conv.conv import (
+from glassnet.layers.conv.geometry import (
     Padding,
-    _tuple,
     crop,
     kernel_offsets,
     offset_slices,
     output_spatial,
     padding_config,
     resolve_padding,
+    spatial_tuple,
     zero_pad,
 )
 
@@ -63,8 +63,8 @@ class DepthwiseConv2D(Layer):
         use_bias: bool = True,
     ) -> None:
         super().__init__()
-        self.kernel_size = _tuple(kernel_size, self.ndim, "kernel_size")
-        self.stride = _tuple(stride, self.ndim, "stride")
+        self.kernel_size = spatial_tuple(kernel_size, self.ndim, "kernel_size")
+        self.stride = spatial_tuple(stride, self.ndim, "stride")
         self.padding = padding
         resolve_padding(padding, (1,) * self.ndim, self.kernel_size, self.stride)
         if int(depth_multiplier) < 1:

@@ -26,15 +26,15 @@ from glassnet.core.backend import get_xp
 from glassnet.core.errors import ShapeError
 from glassnet.core.kernels import layer_kernels as compiled
 from glassnet.layers.base import Layer
-from glassnet.layers.conv.conv import (
+from glassnet.layers.conv.geometry import (
     Padding,
-    _tuple,
     crop,
     kernel_offsets,
     offset_slices,
     output_spatial,
     padding_config,
     resolve_padding,
+    spatial_tuple,
     zero_pad,
 )
 
@@ -54,8 +54,9 @@ class PoolND(Layer):
         padding: Padding = "valid",
     ) -> None:
         super().__init__()
-        self.pool_size = _tuple(pool_size, self.ndim, "pool_size")
-        self.stride = self.pool_size if stride is None else _tuple(stride, self.ndim, "stride")
+        self.pool_size = spatial_tuple(pool_size, self.ndim, "pool_size")
+        self.stride = (self.pool_size if stride is None
+                       else spatial_tuple(stride, self.ndim, "stride"))
         self.padding = padding
         resolve_padding(padding, (1,) * self.ndim, self.pool_size, self.stride)
         self.pads: tuple[tuple[int, int], ...] = ((0, 0),) * self.ndim

@@ -36,13 +36,12 @@ from glassnet.core.errors import ShapeError
 from glassnet.functions.activations import Activation, along_channels, get_activation
 from glassnet.functions.initializers import initialize_weight
 from glassnet.layers.base import Layer
-from glassnet.layers.conv.conv import (
+from glassnet.layers.conv.fast import col2im, im2col
+from glassnet.layers.conv.geometry import (
     Padding,
-    _tuple,
-    col2im,
     crop,
-    im2col,
     padding_config,
+    spatial_tuple,
     zero_pad,
 )
 
@@ -74,8 +73,8 @@ class Conv2DTranspose(Layer):
         if int(filters) < 1:
             raise ValueError(f"Conv2DTranspose: filters must be >= 1, got {filters}")
         self.filters = int(filters)
-        self.kernel_size = _tuple(kernel_size, self.ndim, "kernel_size")
-        self.stride = _tuple(stride, self.ndim, "stride")
+        self.kernel_size = spatial_tuple(kernel_size, self.ndim, "kernel_size")
+        self.stride = spatial_tuple(stride, self.ndim, "stride")
         self.padding = padding
         self.crops = self._crops()
         self.activation = along_channels(get_activation(activation))  # softmax per pixel

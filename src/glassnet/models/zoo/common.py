@@ -9,7 +9,8 @@ from typing import Any
 from glassnet.layers.activation import ActivationLayer
 from glassnet.layers.base import Layer
 from glassnet.layers.batchnorm import BatchNorm
-from glassnet.layers.conv.conv import Conv2D, output_spatial, resolve_padding
+from glassnet.layers.conv.conv import Conv2D
+from glassnet.layers.conv.geometry import output_spatial, resolve_padding
 from glassnet.layers.dense import Dense
 
 

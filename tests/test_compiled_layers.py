@@ -17,6 +17,7 @@ from glassnet.gradcheck import check_layer
 from glassnet.layers.conv.conv import Conv2D
 from glassnet.layers.conv.fast import use_full_convolution
 from glassnet.layers.conv.im2col import im2col
+from glassnet.layers.conv.pool_fast import takes_compiled
 from glassnet.layers.conv.pooling import AvgPool2D, MaxPool2D
 
 pytestmark = pytest.mark.skipif(compiled.fused.numba_jit() is None,
@@ -65,7 +66,7 @@ def test_pooling_kernels_equal_numpy_bit_for_bit(cls, dtype, shape, small_arrays
     for on in (True, False):
         small_arrays_compiled(on)
         layer = built(cls(2, 2), X, X.dtype)
-        assert layer._compiled(X) is on
+        assert takes_compiled(X, layer.pool_size, layer.stride, layer.pads) is on
         out[on] = _run(layer, X)
     for a, b in zip(out[True], out[False], strict=True):
         assert a.dtype == dtype and a.shape == b.shape
@@ -182,7 +183,7 @@ def test_small_or_unsuitable_inputs_take_the_numpy_path(monkeypatch):
     monkeypatch.setenv("GLASSNET_FUSED", "1")
     X = np.zeros((2, 4, 4, 3), np.float32)  # below MIN_ELEMENTS
     assert not compiled.takes(X)
-    assert not built(MaxPool2D(2), X, X.dtype)._compiled(X)
+    assert not takes_compiled(X, (2, 2), (2, 2), ((0, 0), (0, 0)))
     big = np.zeros((8, 64, 64, 8), np.float32)
     assert compiled.takes(big) and compiled.usable(big)
     assert not compiled.usable(big[:, :63])  # odd height

@@ -43,6 +43,11 @@ def _parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", nargs="*", default=None,
                    help="run only workloads whose name contains one of these words")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-RSS measurement")
+    p.add_argument("--workplace-env", default=None, metavar="VAR=VALUE,...",
+                   help="after the main run (with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, "
+                   "as users have it), run again in a child process with these set and report "
+                   "those ratios too (default: the values this process was started with)")
+    p.add_argument("--_env-child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--markdown", default=None,
                    help="also write the tables and the machine as Markdown to this file")
     # internal: one peak-RSS measurement in a fresh process
@@ -52,6 +57,17 @@ def _parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 ARGS = _parse()
+#: variables some workplaces set for older OpenBLAS builds; they slow current NumPy, and users
+#: do not have them: the main run unsets them, a second run (a child process) sets them again
+WORKPLACE_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+if ARGS._env_child:
+    WORKPLACE_ENV: dict[str, str] = {}
+elif ARGS.workplace_env:
+    WORKPLACE_ENV = dict(item.split("=", 1) for item in ARGS.workplace_env.split(",") if item)
+    for _var in WORKPLACE_VARS:
+        os.environ.pop(_var, None)
+else:
+    WORKPLACE_ENV = {v: os.environ.pop(v) for v in WORKPLACE_VARS if v in os.environ}
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = str(ARGS.threads)
@@ -835,6 +851,31 @@ def markdown_report(command: str, info: dict[str, Any], gemm: dict[str, Any],
 
 
 # --------------------------------------------------------------------------------------
+def run_with_workplace_env() -> dict[str, Any] | None:
+    """This benchmark again in a child process with :data:`WORKPLACE_ENV` set: its ratios
+    table and the BLAS kernel that ran (None if the child failed)."""
+    out = (ARGS.out or os.path.join(HERE, "results", "latest.json")) + ".workplace-env.json"
+    argv = [a for a in sys.argv[1:]]
+    for flag in ("--out", "--markdown", "--workplace-env"):
+        while flag in argv:
+            i = argv.index(flag)
+            del argv[i:i + 2]
+    cmd = [sys.executable, os.path.abspath(__file__), *argv, "--_env-child", "--no-memory",
+           "--out", out]
+    env = {**os.environ, **WORKPLACE_ENV}
+    print(f"\n[again with {WORKPLACE_ENV} set, in a child process] ...", flush=True)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0 or not os.path.exists(out):
+        print(f"the run with {WORKPLACE_ENV} failed:\n{done.stderr[-2000:]}")
+        return None
+    with open(out) as f:
+        child = json.load(f)
+    blas = child["machine"].get("blas") or [{}]
+    return {"env": WORKPLACE_ENV, "blas_kernel": blas[0].get("architecture"),
+            "table_markdown": child["table_markdown"],
+            "ratios": {e["workload"]: e.get("ratios") for e in child["workloads"]}}
+
+
 def main() -> int:
     if ARGS._memory_child:
         memory_child(*ARGS._memory_child)
@@ -889,6 +930,8 @@ def main() -> int:
     for e in entries:
         e["ratios"] = ratios(e)
     targets = check_targets(entries)
+    info["workplace_env"] = {v: os.environ.get(v) for v in WORKPLACE_VARS}
+    with_env = run_with_workplace_env() if WORKPLACE_ENV else None
     info["load_average_at_end"] = list(os.getloadavg())
     info["seconds"] = time.perf_counter() - started
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
@@ -896,6 +939,14 @@ def main() -> int:
     print(table(entries))
     print()
     print(targets_table(targets))
+    kernels = ", ".join(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')}"
+                        for b in info.get("blas", [])) or "unknown (no threadpoolctl)"
+    print(f"\nBLAS kernel: {kernels}; "
+          + ", ".join(f"{k}={v}" for k, v in info["workplace_env"].items()))
+    if with_env is not None:
+        print(f"\nthe same with {with_env['env']} set (a child process; "
+              f"BLAS kernel {with_env['blas_kernel']}):")
+        print(with_env["table_markdown"])
     print(f"\n{info['seconds']:.0f} s; load average "
           f"{info['load_average_at_end'][0]:.2f} at the end")
     if ARGS.markdown:
@@ -907,6 +958,7 @@ def main() -> int:
         with open(ARGS.out, "w") as f:
             json.dump({"command": command.strip(), "machine": info, "gemm": gemm,
                        "workloads": entries, "targets": targets,
+                       "with_workplace_env": with_env,
                        "table_markdown": table(entries), "targets_markdown":
                        targets_table(targets), "gemm_markdown": gemm_table(gemm)},
                       f, indent=1)

@@ -172,3 +172,31 @@ def test_a_model_of_shared_weight_blocks_trains_and_checks(rng):
     Y = (rng.random((1, 9)) > 0.5).astype(float)
     result = gradient_check(model, X, Y)
     assert result.difference < 1e-7, result
+
+
+def test_a_shared_convolution_keeps_one_workspace_per_application(rng):
+    """Siamese convolutions: f(x1) - f(x2) with one Conv2D; the fast convolution keeps its
+    padded input between calls, so each application needs its own (else the second
+    forward overwrites what the first backward reads)."""
+    from glassnet.layers.conv.conv import Conv2D
+
+    conv = Conv2D(3, 3, padding=1, activation="tanh")
+    conv.build((5, 5, 2), rng, np.float64)
+    shared = Shared(conv)
+    x1, x2 = rng.standard_normal((2, 4, 5, 5, 2))
+    dA = rng.standard_normal((4, 5, 5, 3))
+    shared.begin()
+    A = shared.forward(x1, True) - shared.forward(x2, True)
+    d1, d2 = shared.backward(dA, 0), shared.backward(-dA, 1)
+    twin = Conv2D(3, 3, padding=1, activation="tanh")
+    twin.build((5, 5, 2), rng, np.float64)
+    twin.params["W"][...], twin.params["b"][...] = conv.params["W"], conv.params["b"]
+    A1 = twin.forward(x1, True).copy()
+    e1 = twin.backward(dA).copy()
+    g1 = twin.grads["dW"].copy()
+    A2 = twin.forward(x2, True).copy()
+    e2 = twin.backward(-dA)
+    np.testing.assert_allclose(A, A1 - A2, rtol=1e-12)
+    np.testing.assert_allclose(d1, e1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(d2, e2, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(conv.grads["dW"], g1 + twin.grads["dW"], rtol=1e-12)

@@ -228,15 +228,27 @@ class Shared:
         dX2 = f.backward(dA2, 1); dX1 = f.backward(dA1, 0)   # any order
         # layer.grads: the sums over both applications
 
-    Each application keeps its own caches (of ``layer`` and of every layer inside it).  A
-    layer whose forward writes into memory it keeps between calls (the fast convolution's
-    padded-input buffer) must not be shared this way until it allocates per application.
+    Each application keeps its own caches (of ``layer`` and of every layer inside it), and
+    its own kept buffers: a layer that keeps work arrays between calls (a convolution's
+    padded input, see its ``work`` property) gets one workspace per application, so the
+    second application never writes over what the first one's backward will read.
     """
 
     def __init__(self, layer: Layer) -> None:
         self.layer = layer
         self._caches: list[list[Any]] = []
         self._sums: dict[str, Any] = {}
+        self._workspaces: dict[tuple[int, int], Any] = {}
+
+    def _use_workspaces(self, k: int) -> None:
+        """Give every part with kept buffers the workspace of application ``k``."""
+        for j, part in enumerate(walk(self.layer)):
+            if not isinstance(getattr(type(part), "work", None), property):
+                continue
+            work = self._workspaces.get((k, j))
+            if work is None:
+                work = self._workspaces[(k, j)] = type(part.work)()
+            part.__dict__["_work"] = work
 
     def begin(self) -> None:
         """Start a forward pass: forget the applications and sums of the last one."""
@@ -245,6 +257,7 @@ class Shared:
 
     def forward(self, A_prev: Any, training: bool = False) -> Any:
         """Apply the layer once more; returns its A."""
+        self._use_workspaces(len(self._caches))
         A = self.layer.forward(A_prev, training)
         self._caches.append([part.cache for part in walk(self.layer)])
         return A
@@ -253,6 +266,7 @@ class Shared:
         """Backward of application ``k``; the layer's grads become the sums so far."""
         for part, cache in zip(walk(self.layer), self._caches[k], strict=True):
             part.cache = cache
+        self._use_workspaces(k)
         dA_prev = self.layer.backward(dA)
         grads = self.layer.grads
         for name in list(grads):

@@ -64,6 +64,8 @@ from glassnet.layers import (
     SeparableConv2D,
 )
 from glassnet.layers.base import LAYER_TYPES, Layer, layer_from_config, layer_to_config
+from glassnet.layers.recurrent import GRU, LSTM, SimpleRNN
+from glassnet.layers.recurrent.bidirectional import Bidirectional
 from glassnet.layers.time_distributed import TimeDistributed
 
 
@@ -132,6 +134,21 @@ CASES: dict[str, Case] = {
     # -- sequences (n_x, m, T_x): one Dense applied at every time step ---------------------
     "time-distributed-dense": Case(lambda: TimeDistributed(Dense(3, "tanh")), (4, 5), 3 * 4 + 3,
                                    batch_axis=1),
+    # -- recurrent (n_x, m, T_x): G gates, Waa (G n_a, n_a), Wax (G n_a, n_x), ba (G n_a) ---
+    "simple-rnn-sequences": Case(lambda: SimpleRNN(3), (4, 5), 3 * 3 + 3 * 4 + 3,
+                                 batch_axis=1),
+    "simple-rnn-relu-last": Case(lambda: SimpleRNN(3, "relu", return_sequences=False), (2, 4),
+                                 3 * 3 + 3 * 2 + 3, batch_axis=1),
+    "gru-sequences": Case(lambda: GRU(3), (2, 4), 3 * (3 * 3 + 3 * 2 + 3), batch_axis=1),
+    "gru-reset-after-last": Case(lambda: GRU(2, reset_after=True, return_sequences=False),
+                                 (3, 4), 3 * (2 * 2 + 2 * 3 + 2) + 2, batch_axis=1),
+    "lstm-sequences": Case(lambda: LSTM(3), (2, 4), 4 * (3 * 3 + 3 * 2 + 3), batch_axis=1),
+    "lstm-last": Case(lambda: LSTM(2, return_sequences=False), (3, 5), 4 * (2 * 2 + 2 * 3 + 2),
+                      batch_axis=1),
+    "bidirectional-lstm": Case(lambda: Bidirectional(LSTM(2)), (3, 4),
+                               2 * 4 * (2 * 2 + 2 * 3 + 2), batch_axis=1),
+    "bidirectional-gru-last": Case(lambda: Bidirectional(GRU(2, return_sequences=False)),
+                                   (2, 3), 2 * 3 * (2 * 2 + 2 * 2 + 2), batch_axis=1),
     # -- convolutions (m, ..., n_C): W f x f x n_C_prev x n_C, b n_C -------------------
     "conv1d": Case(lambda: Conv1D(3, 2, padding="same", activation="tanh"),
                               (5, 2), 2 * 2 * 3 + 3),

@@ -24,6 +24,8 @@ from glassnet.layers.conv.transpose import Conv2DTranspose
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
 from glassnet.layers.flatten import Flatten
+from glassnet.layers.recurrent import GRU, LSTM, SimpleRNN
+from glassnet.layers.recurrent.bidirectional import Bidirectional
 from glassnet.layers.time_distributed import TimeDistributed
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "AvgPool2D",
     "AvgPool3D",
     "BatchNorm",
+    "Bidirectional",
     "Block",
     "Conv1D",
     "Conv2D",
@@ -41,9 +44,11 @@ __all__ = [
     "DepthwiseConv2D",
     "Dropout",
     "Flatten",
+    "GRU",
     "GlobalAvgPool2D",
     "InceptionModule",
     "LAYER_TYPES",
+    "LSTM",
     "Layer",
     "MaxPool1D",
     "MaxPool2D",
@@ -52,6 +57,7 @@ __all__ = [
     "MobileNetV2Block",
     "ResidualBlock",
     "SeparableConv2D",
+    "SimpleRNN",
     "TimeDistributed",
     "ShapeError",
     "compound_scaling",

@@ -131,8 +131,10 @@ class Recurrent(Layer):
         if X.ndim != 3:
             raise ShapeError(f"{self.describe()}: expected sequences (n_x, m, T_x), "
                              f"got {tuple(X.shape)}")
-        self.check_input(X, 1)
         n_x, m, T = X.shape
+        if self.input_shape is not None and n_x != self.input_shape[0]:  # any T_x runs
+            raise ShapeError(f"{self.describe()}: expected sequences ({self.input_shape[0]}, m, "
+                             f"T_x), got {tuple(X.shape)}")
         p, cell, n_a = self.params, self.cell, self.units
         G = cell.n_gates * n_a
         X2 = xp.ascontiguousarray(X.transpose(0, 2, 1)).reshape(n_x, T * m)  # column t m + i

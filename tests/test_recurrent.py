@@ -190,8 +190,11 @@ def test_deep_rnn_stacked_gradient_check(kind):
     numeric = numerical_gradients(cost, {**dict(params), "X": X})
     analytic = {name: model.grads["d" + name] for name in params}
     analytic["X"] = dA / M
-    for name, (idx, approx) in numeric.items():
-        assert relative_difference(analytic[name].reshape(-1)[idx], approx) < 1e-7, name
+    ours = np.concatenate([analytic[name].reshape(-1)[idx] for name, (idx, _) in numeric.items()])
+    theirs = np.concatenate([approx for _, approx in numeric.values()])
+    assert relative_difference(ours, theirs) < 1e-7  # the notes' difference over all of theta
+    for name, (idx, approx) in numeric.items():  # each array (some tiny ones: noisier)
+        assert relative_difference(analytic[name].reshape(-1)[idx], approx) < 1e-6, name
     assert model.forward(X).shape == (3, M, T_X)
 
 

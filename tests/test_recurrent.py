@@ -51,7 +51,8 @@ def padding_mask():
 
 # -- the cells, one step -----------------------------------------------------------------
 @pytest.mark.parametrize("cell", [RNNCell(3), RNNCell(3, "relu"), LSTMCell(3), GRUCell(3),
-                                  GRUCell(3, reset_after=True)], ids=repr)
+                                  GRUCell(3, reset_after=True)],
+                         ids=["rnn-tanh", "rnn-relu", "lstm", "gru", "gru-reset-after"])
 def test_cell_step_gradient_check(cell):
     rng = np.random.default_rng(1)
     G = cell.n_gates * 3

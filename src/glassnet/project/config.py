@@ -371,9 +371,14 @@ class RunConfig:
         known = cls.names()
         unknown = sorted(str(k) for k in config if k not in known)
         if unknown:
-            hints = [m for k in unknown for m in difflib.get_close_matches(k, known, 1)]
-            hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
-            raise ConfigError(None, f"unknown configuration key(s) {', '.join(unknown)}{hint}; "
+            aliases = {a.lstrip("-").replace("-", "_"): f.name
+                       for f in fields(cls) for a in f.metadata["flags"] if a.startswith("--")}
+            named = []
+            for k in unknown:
+                hint = aliases.get(k) or next(iter(difflib.get_close_matches(k, known, 1, 0.75)),
+                                              None)
+                named.append(f"{k} (did you mean {hint}?)" if hint else k)
+            raise ConfigError(None, f"unknown configuration key(s) {', '.join(named)}; "
                                     f"known: {', '.join(known)}")
         given = {k: v for k, v in config.items() if v is not None or k == "hidden"}
         return replace(base if base is not None else cls(), **given)

@@ -74,8 +74,8 @@ def make_optimizer(cfg: RunConfig) -> Any:
 
     spec: dict[str, Any] = {"name": cfg.optimizer, "learning_rate": cfg.learning_rate}
     for key in ("beta", "beta1", "beta2", "epsilon"):
-        if cfg[key] is not None:
-            spec[key] = cfg[key]
+        if getattr(cfg, key) is not None:
+            spec[key] = getattr(cfg, key)
     try:
         return get_optimizer(spec)
     except TypeError as exc:

@@ -6,9 +6,7 @@ check (in the field's metadata).  Everything else is derived from these fields:
 the metadata), the keys a TOML/YAML/JSON configuration file may hold, the keys of a
 search space's ``[fixed]`` table and the ``run.json`` of a saved run.
 
-    >>> cfg = RunConfig(hidden=[20, 7, 5], learning_rate=0.0075, epochs=2500)
-    >>> cfg = RunConfig.from_dict({"hidden": "20,7,5", "optimizer": "adam"})
-    >>> cfg.to_dict()["hidden"]
+    >>> RunConfig.from_dict({"hidden": "20,7,5", "optimizer": "adam"}).to_dict()["hidden"]
     [20, 7, 5]
     >>> RunConfig.preset("digits")  # what ``glassnet train`` trains with no arguments
 
@@ -53,14 +51,12 @@ Check = Callable[[str, Any], Any]  # (field name, value) -> the normalized value
 # -- checks ------------------------------------------------------------------------------------
 def _as_number(v: Any, integer: bool) -> float | int | None:
     """``v`` as an int / float (numeric strings too, e.g. YAML's ``1e-3``); None if it is not."""
-    if isinstance(v, bool):
-        return None
     if isinstance(v, str):
         try:
             v = float(v.strip())
         except ValueError:
             return None
-    if not isinstance(v, numbers.Real):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
         return None
     x = float(v)
     if integer:
@@ -101,10 +97,8 @@ _SEED = _number("a non-negative integer", integer=True, ge=0)
 
 def _text(optional: bool = True) -> Check:
     def check(name: str, v: Any) -> Any:
-        if v is None and optional:
-            return None
-        if isinstance(v, os.PathLike):
-            return os.fspath(v)
+        if (v is None and optional) or isinstance(v, os.PathLike):
+            return v if v is None else os.fspath(v)
         if not isinstance(v, str):
             raise ConfigError(name, f"{name} must be a string, got {v!r}")
         return v
@@ -114,9 +108,9 @@ def _text(optional: bool = True) -> Check:
 
 def _flag(optional: bool) -> Check:
     def check(name: str, v: Any) -> Any:
-        if v is None and optional:
-            return None
-        if isinstance(v, bool) or (isinstance(v, int) and v in (0, 1)):
+        if (v is None and optional) or isinstance(v, bool):
+            return v
+        if isinstance(v, int) and v in (0, 1):
             return bool(v)
         raise ConfigError(name, f"{name} must be true or false, got {v!r}")
 
@@ -145,12 +139,8 @@ def _hidden(name: str, v: Any) -> tuple[int, ...]:
 
 def _keep_prob(name: str, v: Any) -> Any:
     """None, one probability for every hidden layer, or one per hidden layer."""
-    one = _number("in (0, 1]", gt=0, le=1)
-    if v is None:
-        return None
-    if isinstance(v, list | tuple):
-        return tuple(one(name, k) for k in v)
-    return one(name, v)
+    one = _number("in (0, 1]", gt=0, le=1, optional=True)
+    return tuple(one(name, k) for k in v) if isinstance(v, list | tuple) else one(name, v)
 
 
 def _activation(optional: bool) -> Check:
@@ -179,8 +169,7 @@ def _decay(name: str, v: Any) -> str | None:
 
 
 def _model_options(name: str, v: Any) -> dict[str, Any]:
-    if v is None:
-        return {}
+    v = {} if v is None else v
     if not isinstance(v, Mapping):
         raise ConfigError(name, f"{name} must be a table of KEY = VALUE, got {v!r}")
     return {str(k): val for k, val in v.items()}
@@ -285,8 +274,7 @@ class RunConfig:
     decay: str | None = _setting(
         None, "Learning-rate decay: inverse_time, exponential, inverse_sqrt, step.", _decay)
     decay_rate: float = _setting(1.0, "inverse_time decay's decay_rate.", _NON_NEGATIVE)
-    decay_interval: int = _setting(
-        1, "Apply the decay every N epochs (staircase).", _COUNT)
+    decay_interval: int = _setting(1, "Apply the decay every N epochs (staircase).", _COUNT)
     epochs: int = _setting(
         2500, "Iterations of batch GD / epochs of mini-batch GD.", _COUNT,
         flags=("--iterations",))
@@ -302,8 +290,8 @@ class RunConfig:
         cli="text")
     preprocess: str = _setting("auto", "Input preprocessing.", _text(), choices=MODES)
     # held-out sets and diagnosis
-    dev_fraction: float = _setting(
-        0.0, "Share of the training set held out as dev set.", _FRACTION)
+    dev_fraction: float = _setting(0.0, "Share of the training set held out as dev set.",
+                                   _FRACTION)
     train_dev_fraction: float = _setting(
         0.0, "Share held out as a train-dev set (data mismatch).", _FRACTION,
         flags=("--train-dev",))
@@ -401,11 +389,6 @@ class RunConfig:
         if name not in PRESETS:
             raise ConfigError(None, f"unknown preset {name!r}: known: {', '.join(PRESETS)}")
         return copy.deepcopy(PRESETS[name])
-
-    @classmethod
-    def help(cls, name: str) -> str:
-        """The one-line help of setting ``name``."""
-        return next(f.metadata["help"] for f in fields(cls) if f.name == name)
 
 
 PRESETS: dict[str, RunConfig] = {

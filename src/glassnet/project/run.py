@@ -24,6 +24,7 @@ import numpy
 
 from glassnet.core.errors import GlassnetError
 from glassnet.data.pipeline import InputPipeline
+from glassnet.models.zoo.catalog import input_layout as zoo_input_layout
 from glassnet.project.config import ConfigError, RunConfig
 from glassnet.project.splits import infer_task, load_splits
 
@@ -126,6 +127,17 @@ def _errors_of(model: Any, pipe: InputPipeline, xy: tuple | None, task: str, wha
     return result
 
 
+def input_layout(cfg: RunConfig) -> str:
+    """The layout the network's first layer declares, which the input pipeline lays the
+    data out as: a zoo network's (``"image"`` for the convolutional ones), else ``"dense"``."""
+    if not cfg.model:
+        return "dense"
+    try:
+        return zoo_input_layout(cfg.model)
+    except ValueError as exc:
+        raise ConfigError("model", f"model {cfg.model}: {exc}") from None
+
+
 def run_training(
     config: RunConfig | dict[str, Any],
     out: str | Path | None = None,
@@ -145,7 +157,7 @@ def run_training(
     cfg = RunConfig.from_dict(config)
     started = time.perf_counter()
     splits = load_splits(cfg)
-    layout = "image" if cfg.model else "dense"
+    layout = input_layout(cfg)
     pipe = InputPipeline(layout, cfg.preprocess, cfg.compute_dtype).fit(splits.train[0])
     task, n_out = infer_task(splits.train[1], splits.classes, cfg.task)
     model = build_model(cfg, pipe.input_shape, task, n_out)

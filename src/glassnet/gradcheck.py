@@ -302,3 +302,43 @@ def check_function(
     x = numpy.asarray(points, dtype=numpy.float64)
     approx = (to_numpy(f(x + epsilon)) - to_numpy(f(x - epsilon))) / (2 * epsilon)
     return relative_difference(to_numpy(df(x)), approx)
+
+
+# -- the course's gradient checking notebook (Course 2, week 1) ------------------------------
+def _report(difference: float, print_msg: bool) -> float:
+    if print_msg:
+        print(f"{verdict(difference)}: difference = {difference}")
+    return difference
+
+
+def gradient_check_1d(x: float, theta: float, epsilon: float = EPSILON,
+                      print_msg: bool = False) -> float:
+    """The notebook's one-dimensional check: J(theta) = theta x, whose dJ/dtheta = x.
+
+    difference = |dtheta - dtheta_approx| / (|dtheta| + |dtheta_approx|), with
+    dtheta_approx = (J(theta + eps) - J(theta - eps)) / (2 eps) from
+    :func:`numerical_gradient`.  ``print_msg`` prints the notes' :func:`verdict`.
+    """
+    theta_arr = numpy.array([theta], dtype=numpy.float64)
+    approx = numerical_gradient(lambda t: t[0] * x, theta_arr, epsilon)
+    return _report(relative_difference(x, approx), print_msg)
+
+
+def check_parameters(
+    cost: Callable[[dict[str, numpy.ndarray]], float],
+    parameters: dict[str, Any],
+    gradients: dict[str, Any],
+    epsilon: float = EPSILON,
+    print_msg: bool = False,
+) -> float:
+    """The notebook's n-dimensional check of ``gradients["dW1"], ...`` against J(parameters).
+
+    Every parameter (all of ``parameters``, as one vector theta) is probed by
+    :func:`numerical_gradients` on a float64 copy, passed to ``cost(params)``; the result is
+    the notes' difference over the whole vector (the caller's arrays are not touched).
+    """
+    theta = {k: numpy.array(to_numpy(v), dtype=numpy.float64, order="C", copy=True)
+             for k, v in parameters.items()}
+    numeric = numerical_gradients(lambda: float(cost(theta)), theta, epsilon)
+    analytic = {k: gradients["d" + k] for k in theta}
+    return _report(_compare(analytic, numeric, GREAT).difference, print_msg)

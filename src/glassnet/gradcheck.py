@@ -19,7 +19,10 @@ Two entry points:
 * :func:`check_layer` on one layer or block, with the cost
   J = (1/m) sum(R * layer.forward(A_prev)) for a fixed random R.
 
-Underneath both, :func:`numerical_gradients` is the one implementation of the two-sided
+The course's notebook functions sit at the end: :func:`gradient_check_1d` (J = theta x)
+and :func:`check_parameters` (its ``gradient_check_n`` over a parameters dict, for any cost).
+
+Underneath all of them, :func:`numerical_gradients` is the one implementation of the two-sided
 differences (:func:`numerical_gradient` applies it to a function of one array).
 """
 

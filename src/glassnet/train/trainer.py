@@ -34,6 +34,7 @@ import numpy
 from glassnet.core.backend import get_xp
 from glassnet.core.errors import GlassnetError
 from glassnet.core.layouts import examples_back, examples_first
+from glassnet.data.batches import shuffled_batches
 from glassnet.optim.clipping import clip_by_norm, clip_by_value
 from glassnet.optim.optimizers import Optimizer, get_optimizer
 from glassnet.optim.schedules import Schedule, get_schedule
@@ -180,10 +181,8 @@ class Trainer:
                     self.schedule.apply(self.optimizer, epoch)
                 rng = self._seed_epoch(epoch)
                 if minibatch:
-                    order = rng.permutation(m)
                     total = 0.0
-                    for start in range(0, m, batch):
-                        idx = order[start : start + batch]
+                    for idx in shuffled_batches(m, batch, rng):
                         Xb = examples_back(X_rows[idx], axis)  # X{t}: the examples idx
                         Yb = examples_back(Y_rows[idx], y_axis)
                         if self.augment is not None:

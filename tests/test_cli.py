@@ -360,7 +360,7 @@ def test_empty_dataset(capsys, data, tmp_path):
         (["--activation", "swish"], ["activation", "swish"]),
         (["--l2", "-1"], ["--l2"]),
         (["--seed", "-1"], ["--seed"]),
-        (["--dev-fraction", "1.5"], ["dev_fraction"]),
+        (["--dev-fraction", "1.5"], ["--dev-fraction", "1.5"]),
         (["--print-every", "0"], ["--print-every"]),
         (["--rng", "global"], ["--rng", "global"]),
     ],

@@ -87,6 +87,50 @@ class DenseBN(Block):
         return dA
 
 
+class ConcatSkip(Block):
+    """U-Net's skip connection: A = concat([X, conv(X)]) along the channels (m, H, W, C + k)."""
+
+    input_layout = output_layout = "image"
+
+    def _build_parts(self, input_shape, rng, dtype):
+        from glassnet.layers.conv.conv import Conv2D
+
+        self.conv = self._part("up", Conv2D(2, 3, padding="same", activation="relu"))
+        inner = self._build_chain([self.conv], input_shape, rng, dtype)
+        self.C = input_shape[-1]
+        return (*input_shape[:-1], self.C + inner[-1])
+
+    def _forward(self, A_prev, training):
+        return np.concatenate([A_prev, self.conv.forward(A_prev, training)], axis=-1)
+
+    def _backward(self, dA):
+        return dA[..., : self.C] + self.conv.backward(dA[..., self.C :])
+
+
+class EncoderDecoder(Block):
+    """Two inputs (n1 + n2, m) = [x_enc; x_dec]: context = enc(x_enc), A = dec([context; x_dec])."""
+
+    input_layout = output_layout = "dense"
+
+    def __init__(self, n_enc):
+        super().__init__()
+        self.n_enc = n_enc
+
+    def _build_parts(self, input_shape, rng, dtype):
+        self.enc = self._part("enc", Dense(3, "tanh"))
+        self.dec = self._part("dec", Dense(2, "tanh"))
+        self._build_chain([self.enc], (self.n_enc,), rng, dtype)
+        return self._build_chain([self.dec], (3 + input_shape[0] - self.n_enc,), rng, dtype)
+
+    def _forward(self, A_prev, training):
+        context = self.enc.forward(A_prev[: self.n_enc], training)
+        return self.dec.forward(np.concatenate([context, A_prev[self.n_enc :]]), training)
+
+    def _backward(self, dA):
+        d = self.dec.backward(dA)
+        return np.concatenate([self.enc.backward(d[:3]), d[3:]])
+
+
 def built(layer, n, rng):
     layer.connect("dense")
     layer.build((n,), rng, np.float64)
@@ -200,3 +244,25 @@ def test_a_shared_convolution_keeps_one_workspace_per_application(rng):
     np.testing.assert_allclose(d1, e1, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(d2, e2, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(conv.grads["dW"], g1 + twin.grads["dW"], rtol=1e-12)
+
+
+def test_a_concatenating_skip_connection_gradient_check(rng):
+    """U-Net: the skip concatenates the input to the convolution's output (channels)."""
+    block = ConcatSkip()
+    block.connect("image")
+    block.build((5, 4, 3), rng, np.float64)
+    assert sorted(block.params) == ["W_up", "b_up"]
+    assert block.output_shape == (5, 4, 5)
+    block.params["b_up"][...] = rng.normal(size=block.params["b_up"].shape)
+    result = check_layer(block, rng.normal(size=(2, 5, 4, 3)))
+    assert result.difference < 1e-7, result
+
+
+def test_an_encoder_decoder_on_two_inputs_gradient_check(rng):
+    block = built(EncoderDecoder(4), 7, rng)
+    assert sorted(block.params) == ["W_dec", "W_enc", "b_dec", "b_enc"]
+    block.params["b_enc"][...] = rng.normal(size=(3, 1))
+    result = check_layer(block, rng.normal(size=(7, 5)))
+    assert result.difference < 1e-7, result
+    model = Sequential([EncoderDecoder(4), Dense(1, "sigmoid")]).build(7, dtype="float64")
+    assert sorted(model.parameters) == ["W2", "W_dec1", "W_enc1", "b2", "b_dec1", "b_enc1"]

@@ -420,9 +420,9 @@ def test_example_space_parses():
     assert space.params["beta1"].type == "one_minus_log"
     assert space.fixed["dev_fraction"] == 0.2 and space.fixed["optimizer"] == "adam"
     cfg = space.sample(numpy.random.default_rng(0), 1)[0]
-    from glassnet.project.run import normalize_config
+    from glassnet.project.config import RunConfig
 
-    normalize_config(cfg)  # a valid training configuration
+    RunConfig.from_dict(cfg)  # a valid training configuration
 
 
 @pytest.mark.slow

@@ -308,3 +308,42 @@ def test_killed_process_resumes_to_the_uninterrupted_result(tmp_path):
     for k in a.files:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     assert json.loads(resumed.stdout)["test_accuracy"] == json.loads(full.stdout)["test_accuracy"]
+
+
+# -- the learning rate: one holder (the optimizer), one path from the schedule -------------------
+
+
+def test_the_schedule_sets_the_optimizers_rate_each_epoch():
+    X, y = _blobs(m=60)
+    trainer = Trainer(_model(), optimizer="gd", learning_rate=0.1, epochs=4, progress=False,
+                      schedule={"name": "inverse_time", "decay_rate": 1.0})
+    assert trainer.schedule.learning_rate == 0.1  # alpha0, taken from the optimizer
+    assert not hasattr(trainer, "base_learning_rate")  # no second copy
+    hist = trainer.fit(X, y)
+    rates = [e["learning_rate"] for e in hist.epochs]
+    assert rates == pytest.approx([0.1 / (1 + e) for e in range(4)])
+    assert trainer.optimizer.learning_rate == pytest.approx(0.1 / 4)
+
+
+def test_without_a_schedule_nothing_resets_the_rate():
+    class Halve(Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            if epoch == 1:
+                trainer.optimizer.learning_rate /= 2
+
+    X, y = _blobs(m=60)
+    trainer = Trainer(_model(), learning_rate=0.2, epochs=4, callbacks=[Halve()], progress=False)
+    rates = [e["learning_rate"] for e in trainer.fit(X, y).epochs]
+    assert rates == pytest.approx([0.2, 0.2, 0.1, 0.1])
+
+
+def test_two_initial_learning_rates_are_refused():
+    from glassnet.optim.schedules import InverseTimeDecay
+
+    with pytest.raises(ValueError, match="two initial learning rates"):
+        Trainer(_model(), learning_rate=0.01, schedule=InverseTimeDecay(learning_rate=0.1))
+    # the schedule's alpha0 alone is fine: it sets the optimizer's rate from epoch 0
+    trainer = Trainer(_model(), schedule=InverseTimeDecay(learning_rate=0.1), epochs=1,
+                      progress=False)
+    X, y = _blobs(m=30)
+    assert trainer.fit(X, y).epochs[0]["learning_rate"] == pytest.approx(0.1)

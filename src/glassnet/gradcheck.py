@@ -19,7 +19,10 @@ Two entry points:
 * :func:`check_layer` on one layer or block, with the cost
   J = (1/m) sum(R * layer.forward(A_prev)) for a fixed random R.
 
-Underneath both, :func:`numerical_gradients` is the one implementation of the two-sided
+The course's notebook functions sit at the end: :func:`gradient_check_1d` (J = theta x)
+and :func:`check_parameters` (its ``gradient_check_n`` over a parameters dict, for any cost).
+
+Underneath all of them, :func:`numerical_gradients` is the one implementation of the two-sided
 differences (:func:`numerical_gradient` applies it to a function of one array).
 """
 
@@ -302,3 +305,43 @@ def check_function(
     x = numpy.asarray(points, dtype=numpy.float64)
     approx = (to_numpy(f(x + epsilon)) - to_numpy(f(x - epsilon))) / (2 * epsilon)
     return relative_difference(to_numpy(df(x)), approx)
+
+
+# -- the course's gradient checking notebook (Course 2, week 1) ------------------------------
+def _report(difference: float, print_msg: bool) -> float:
+    if print_msg:
+        print(f"{verdict(difference)}: difference = {difference}")
+    return difference
+
+
+def gradient_check_1d(x: float, theta: float, epsilon: float = EPSILON,
+                      print_msg: bool = False) -> float:
+    """The notebook's one-dimensional check: J(theta) = theta x, whose dJ/dtheta = x.
+
+    difference = |dtheta - dtheta_approx| / (|dtheta| + |dtheta_approx|), with
+    dtheta_approx = (J(theta + eps) - J(theta - eps)) / (2 eps) from
+    :func:`numerical_gradient`.  ``print_msg`` prints the notes' :func:`verdict`.
+    """
+    theta_arr = numpy.array([theta], dtype=numpy.float64)
+    approx = numerical_gradient(lambda t: t[0] * x, theta_arr, epsilon)
+    return _report(relative_difference(x, approx), print_msg)
+
+
+def check_parameters(
+    cost: Callable[[dict[str, numpy.ndarray]], float],
+    parameters: dict[str, Any],
+    gradients: dict[str, Any],
+    epsilon: float = EPSILON,
+    print_msg: bool = False,
+) -> float:
+    """The notebook's n-dimensional check of ``gradients["dW1"], ...`` against J(parameters).
+
+    Every parameter (all of ``parameters``, as one vector theta) is probed by
+    :func:`numerical_gradients` on a float64 copy, passed to ``cost(params)``; the result is
+    the notes' difference over the whole vector (the caller's arrays are not touched).
+    """
+    theta = {k: numpy.array(to_numpy(v), dtype=numpy.float64, order="C", copy=True)
+             for k, v in parameters.items()}
+    numeric = numerical_gradients(lambda: float(cost(theta)), theta, epsilon)
+    analytic = {k: gradients["d" + k] for k in theta}
+    return _report(_compare(analytic, numeric, GREAT).difference, print_msg)

@@ -47,18 +47,27 @@ class Activation:
         return f"{type(self).__name__}()"
 
 
-class Sigmoid(Activation):
-    """sigma(z) = 1 / (1 + e^-z);  sigma'(z) = a (1 - a).
+def sigmoid(Z: Any) -> Any:
+    """sigma(z) = 1 / (1 + e^-z), element-wise, for a number or an array of any shape.
 
-    Computed stably: for z < 0 as e^z / (1 + e^z), so no e^{+big} overflows.
+    Computed stably: for z < 0 as e^z / (1 + e^z), so no e^{+big} overflows.  A float
+    array keeps its dtype; integers and Python numbers give float64.
     """
+    xp = get_xp()
+    Z = xp.asarray(Z)
+    if Z.dtype.kind not in "fc":
+        Z = Z.astype(xp.float64)
+    E = xp.exp(-xp.abs(Z))  # in (0, 1]: never overflows
+    return xp.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E)).astype(Z.dtype, copy=False)
+
+
+class Sigmoid(Activation):
+    """sigma(z) = 1 / (1 + e^-z) (:func:`sigmoid`);  sigma'(z) = a (1 - a)."""
 
     name = "sigmoid"
 
     def forward(self, Z: Any) -> Any:
-        xp = get_xp()
-        E = xp.exp(-xp.abs(Z))  # in (0, 1]: never overflows
-        return xp.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E)).astype(Z.dtype, copy=False)
+        return sigmoid(Z)
 
     def derivative(self, Z: Any, A: Any) -> Any:
         return A * (1.0 - A)
@@ -151,7 +160,7 @@ class Softplus(Activation):
         return xp.maximum(Z, 0) + xp.log1p(xp.exp(-xp.abs(Z)))
 
     def derivative(self, Z: Any, A: Any) -> Any:
-        return Sigmoid().forward(Z)
+        return sigmoid(Z)
 
 
 class Linear(Activation):

@@ -19,6 +19,7 @@ draws from NumPy's legacy global state, as the course's notebooks do).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy
@@ -69,3 +70,37 @@ def initialize_weight(
         # draws (multiplying by sqrt(1 / n[l-1]) can differ in the last bit)
         return standard_normal(rng, shape) / math.sqrt(fan_in)
     return standard_normal(rng, shape) * s
+
+
+# -- the course's parameter dictionaries (Course 1, week 4) -------------------------------
+def initialize_parameters_deep(
+    layer_dims: Sequence[int], seed: int | None = 3, init: str = "random", scale: float = 0.01
+) -> dict[str, numpy.ndarray]:
+    """``{"W1": ..., "b1": ..., "WL": ..., "bL": ...}`` for ``layer_dims = [n_x, n[1], ..., n[L]]``.
+
+    W[l] (n[l], n[l-1]) = randn(n[l], n[l-1]) * 0.01 (``init="random"``, the step-by-step
+    notebook; ``init="xavier"`` is the application notebook's randn / sqrt(n[l-1])), drawn
+    W1, W2, ... from NumPy's legacy global state after ``numpy.random.seed(seed)`` (the
+    notebook seeds inside the function, with 3; ``seed=None`` leaves the state alone);
+    b[l] (n[l], 1) = 0.  The draws are :func:`initialize_weight`'s, as a Dense layer's.
+    """
+    dims = [int(d) for d in layer_dims]
+    if seed is not None:
+        numpy.random.seed(seed)
+    parameters: dict[str, numpy.ndarray] = {}
+    for l in range(1, len(dims)):  # noqa: E741 (the course's layer index)
+        n, n_prev = dims[l], dims[l - 1]
+        parameters[f"W{l}"] = initialize_weight(init, (n, n_prev), n_prev, n, numpy.random, scale)
+        parameters[f"b{l}"] = numpy.zeros((n, 1))
+    return parameters
+
+
+def initialize_parameters(
+    n_x: int, n_h: int, n_y: int, seed: int | None = 1
+) -> dict[str, numpy.ndarray]:
+    """The 2-layer network's ``{"W1" (n_h, n_x), "b1" (n_h, 1), "W2" (n_y, n_h), "b2" (n_y, 1)}``.
+
+    W = randn * 0.01, b = 0, after ``numpy.random.seed(seed)`` (the notebook's 1):
+    :func:`initialize_parameters_deep` of ``[n_x, n_h, n_y]``.
+    """
+    return initialize_parameters_deep([n_x, n_h, n_y], seed=seed)

@@ -80,6 +80,26 @@ class Loss:
         return f"{type(self).__name__}()"
 
 
+def compute_cost(AL: Any, Y: Any) -> float:
+    """The logistic cost J = -(1/m) sum_i (y(i) log a(i) + (1 - y(i)) log(1 - a(i))).
+
+    ``AL`` (= y_hat) and ``Y`` are ``(1, m)`` (or ``(n_y, m)``: summed over the rows too);
+    m = ``Y.shape[-1]``.  ``AL`` is used as it is (the course's function; the
+    :class:`BinaryCrossEntropy` loss clips it away from 0 and 1 first).  A Python float.
+    """
+    xp = get_xp()
+    m = Y.shape[-1]
+    return float(-(Y * xp.log(AL) + (1 - Y) * xp.log(1 - AL)).sum() / m)
+
+
+def logistic_gradient(AL: Any, Y: Any) -> Any:
+    """dAL = dL/dAL = -(Y / AL) + (1 - Y) / (1 - AL), per example, shape of ``AL``.
+
+    The course's ``dAL`` (no 1/m, no clipping; :class:`BinaryCrossEntropy` clips ``AL``).
+    """
+    return -(Y / AL) + (1 - Y) / (1 - AL)
+
+
 class BinaryCrossEntropy(Loss):
     """Logistic loss L = -(y log a + (1 - y) log(1 - a)), summed over output units.
 
@@ -91,17 +111,12 @@ class BinaryCrossEntropy(Loss):
     canonical_activation = "sigmoid"
 
     def cost(self, A: Any, Y: Any) -> float:
-        xp = get_xp()
         eps = _eps_for(A)
-        A = xp.clip(A, eps, 1 - eps)
-        m = Y.shape[-1]
-        return float(-(Y * xp.log(A) + (1 - Y) * xp.log(1 - A)).sum() / m)
+        return compute_cost(get_xp().clip(A, eps, 1 - eps), Y)
 
     def gradient(self, A: Any, Y: Any) -> Any:
-        xp = get_xp()
         eps = _eps_for(A)
-        A = xp.clip(A, eps, 1 - eps)
-        return -(Y / A) + (1 - Y) / (1 - A)
+        return logistic_gradient(get_xp().clip(A, eps, 1 - eps), Y)
 
     def cost_from_logits(self, Z: Any, Y: Any) -> float:
         xp = get_xp()

@@ -21,6 +21,72 @@ from glassnet.functions.initializers import initialize_weight
 from glassnet.layers.base import Layer
 
 
+# -- the notes' equations, as the course's functions (Course 1, week 4) --------------------
+def linear_forward(A: Any, W: Any, b: Any) -> tuple[Any, tuple[Any, Any, Any]]:
+    """Z = W A + b: ``A`` (n[l-1], m), ``W`` (n[l], n[l-1]), ``b`` (n[l], 1) -> ``Z`` (n[l], m).
+
+    Returns ``(Z, cache)`` with ``cache = (A, W, b)`` for :func:`linear_backward`;
+    ``b=None`` leaves the bias out (a Dense layer without one).
+    """
+    Z = W @ A
+    if b is not None:
+        Z += b  # in place on the new product: no second (n[l], m) array
+    return Z, (A, W, b)
+
+
+def linear_backward(
+    dZ: Any,
+    cache: tuple[Any, Any, Any],
+    *,
+    input_grad: bool = True,
+    param_grads: bool = True,
+    overwrite_dZ: bool = False,
+) -> tuple[Any, Any, Any]:
+    """``(dA_prev, dW, db)`` from dZ (n[l], m) and ``cache = (A_prev, W, b)``::
+
+        dW = 1/m dZ A_prev^T      db = 1/m sum(dZ, axis=1, keepdims=True)      dA_prev = W^T dZ
+
+    The 1/m goes on dZ (smaller than dW); a Python float keeps float32 float32.
+    ``input_grad=False`` skips dA_prev and ``param_grads=False`` dW and db (None instead);
+    db is None when b is.  ``overwrite_dZ`` lets dZ be scaled in place (after dA_prev).
+    """
+    A_prev, W, b = cache
+    m = A_prev.shape[1]
+    dA_prev = W.T @ dZ if input_grad else None  # dA[l-1] = W[l]^T dZ[l]
+    dW = db = None
+    if param_grads:
+        if overwrite_dZ:
+            dZ *= 1.0 / m
+            dZ_m = dZ
+        else:
+            dZ_m = dZ * (1.0 / m)
+        dW = dZ_m @ A_prev.T  # dW[l] = 1/m dZ[l] A[l-1]^T
+        if b is not None:
+            db = dZ_m.sum(axis=1, keepdims=True)  # db[l] = 1/m sum(dZ[l])
+    return dA_prev, dW, db
+
+
+def linear_activation_forward(
+    A_prev: Any, W: Any, b: Any, activation: str | dict | Activation | None
+) -> tuple[Any, tuple[tuple[Any, Any, Any], Any]]:
+    """A = g(W A_prev + b): ``(A, cache)``, cache = ``(linear_cache, Z)``.
+
+    ``activation`` is a name (``"sigmoid"``, ``"relu"``, ...) or an :class:`Activation`.
+    """
+    Z, linear_cache = linear_forward(A_prev, W, b)
+    return get_activation(activation).forward(Z), (linear_cache, Z)
+
+
+def linear_activation_backward(
+    dA: Any, cache: tuple[tuple[Any, Any, Any], Any], activation: str | dict | Activation | None
+) -> tuple[Any, Any, Any]:
+    """``(dA_prev, dW, db)`` through A = g(Z): dZ = dA * g'(Z), then :func:`linear_backward`."""
+    linear_cache, Z = cache
+    g = get_activation(activation)
+    dZ = g.backward(dA, Z, g.forward(Z))
+    return linear_backward(dZ, linear_cache)
+
+
 class Dense(Layer):
     """A dense layer of ``units`` neurons with activation ``activation``.
 
@@ -87,9 +153,7 @@ class Dense(Layer):
                 f"{self.describe()}: expected input of shape ({W.shape[1]}, m), "
                 f"got {tuple(A_prev.shape)}"
             )
-        Z = W @ A_prev  # Z[l] = W[l] A[l-1] + b[l]    (n[l], m)
-        if self.use_bias:
-            Z += self.params["b"]
+        Z, _ = linear_forward(A_prev, W, self.params.get("b"))  # (n[l], m)
         act = self.activation
         if act.inplace_ok and not self.keep_logits:
             # A[l] = g(Z[l]) computed over Z's memory: g's backward needs only A (ReLU: the
@@ -124,18 +188,13 @@ class Dense(Layer):
         overwrite_dZ = getattr(self, "_dZ_owned", False)
         self._dZ_owned = False
         A_prev, _, _ = self.cache
-        m = A_prev.shape[1]
-        W = self.params["W"]
-        dA_prev = W.T @ dZ if self.propagate_input_grad else None  # dA[l-1] = W[l]^T dZ[l]
+        dA_prev, dW, db = linear_backward(
+            dZ, (A_prev, self.params["W"], self.params.get("b")),
+            input_grad=self.propagate_input_grad, param_grads=self.trainable,
+            overwrite_dZ=overwrite_dZ,
+        )
         if self.trainable:
-            # the 1/m goes on dZ (n[l], m), smaller than dW (n[l], n[l-1]); a Python float
-            # keeps a float32 dZ float32
-            if overwrite_dZ:
-                dZ *= 1.0 / m
-                dZ_m = dZ
-            else:
-                dZ_m = dZ * (1.0 / m)
-            self.grads["dW"] = dZ_m @ A_prev.T  # dW[l] = 1/m dZ[l] A[l-1]^T
+            self.grads["dW"] = dW
             if self.use_bias:
-                self.grads["db"] = dZ_m.sum(axis=1, keepdims=True)  # db = 1/m sum(dZ[l])
+                self.grads["db"] = db
         return dA_prev

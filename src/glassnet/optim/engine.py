@@ -315,6 +315,16 @@ class UpdateEngine:
             self._scratch[key] = buf
         return buf
 
+    def init_state(self, parameters: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """Create every slot of every parameter as zeros of its shape (the notes' v = s = 0).
+
+        Returns the state, ``{"v": {"dW1": ...}, "s": {...}}`` (the slots this rule keeps).
+        """
+        for key, W in parameters.items():
+            for slot in self.slots:
+                self._slot(slot, "d" + key, W)
+        return self.state
+
     def _slot(self, slot: str, gkey: str, W: Any) -> Any:
         """State array ``slot[gkey]``, created as zeros on first use (the notes' v = s = 0)."""
         d = self.state[slot]

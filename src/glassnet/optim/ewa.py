@@ -10,6 +10,11 @@ from typing import Any
 from glassnet.core.backend import get_xp
 
 
+def bias_corrected(v: Any, beta: float, t: int) -> Any:
+    """V_t^corrected = V_t / (1 - beta^t), t >= 1 (Adam's v_corrected and s_corrected too)."""
+    return v / (1.0 - beta**t)
+
+
 # --------------------------------------------------------------------------------------
 # exponentially weighted averages
 # --------------------------------------------------------------------------------------
@@ -48,7 +53,7 @@ class EWA:
         if self.t == 0:
             return self.v
         if self.bias_correction:
-            return self.v / (1.0 - self.beta**self.t)
+            return bias_corrected(self.v, self.beta, self.t)
         return self.v
 
     def reset(self) -> None:
@@ -76,6 +81,6 @@ def exponentially_weighted_average(
     v = xp.zeros_like(theta[0]) if theta.shape[0] else None
     for t in range(theta.shape[0]):
         v = beta * v + (1.0 - beta) * theta[t]
-        V[t] = v / (1.0 - beta ** (t + 1)) if bias_correction else v
+        V[t] = bias_corrected(v, beta, t + 1) if bias_correction else v
     return V
 

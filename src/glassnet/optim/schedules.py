@@ -260,3 +260,19 @@ def get_schedule(spec: str | Mapping[str, Any] | Schedule | None, **overrides: A
         return SCHEDULES[name](**cfg)
     except TypeError as exc:
         raise TypeError(f"bad arguments for schedule {name!r}: {exc}") from None
+
+
+# -- the course's functions (Course 2, week 2, "Learning rate decay") -----------------------
+def update_lr(learning_rate0: float, epoch_num: int, decay_rate: float) -> float:
+    """alpha = alpha0 / (1 + decay_rate * epoch_num): :class:`InverseTimeDecay` every epoch."""
+    return InverseTimeDecay(learning_rate0, decay_rate)(epoch_num)
+
+
+def schedule_lr_decay(
+    learning_rate0: float, epoch_num: int, decay_rate: float, time_interval: int = 1000
+) -> float:
+    """alpha = alpha0 / (1 + decay_rate * floor(epoch_num / time_interval)).
+
+    The fixed-interval ("scheduled") :class:`InverseTimeDecay`.
+    """
+    return InverseTimeDecay(learning_rate0, decay_rate, time_interval)(epoch_num)

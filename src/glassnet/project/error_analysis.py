@@ -268,14 +268,14 @@ def load_split(model_dir: str | Path, data: str | None, split: str) -> tuple[Any
             raise GlassnetError(
                 f"{model_dir}: give --data FILE (no run.json to rebuild the run's sets from)")
         from glassnet.data import Dataset
-        from glassnet.project.run import normalize_config
+        from glassnet.project.config import RunConfig
         from glassnet.project.splits import load_splits
 
         try:
             config = json.loads(run.read_text("utf-8"))["config"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise GlassnetError(f"{run}: not a glassnet run file ({exc})") from None
-        splits = load_splits(normalize_config(config))
+        splits = load_splits(RunConfig.from_dict(config))
         xy = getattr(splits, split)
         if xy is None:
             flag = {"dev": "--dev-fraction", "train_dev": "--train-dev",

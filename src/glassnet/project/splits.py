@@ -4,11 +4,14 @@ task and number of outputs their labels call for."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy
 
 from glassnet.core.errors import GlassnetError, LabelError
+
+if TYPE_CHECKING:
+    from glassnet.project.config import RunConfig
 
 
 @dataclass
@@ -30,28 +33,28 @@ def _take(
     return x[idx], y[idx]
 
 
-def load_splits(cfg: dict[str, Any]) -> Splits:
+def load_splits(cfg: RunConfig) -> Splits:
     """Train/test (+ dev and train-dev held out of train) as configured."""
     from glassnet.data import digits, load_dataset, load_train_test
 
-    if cfg["data"] is None:
+    if cfg.data is None:
         ds, test = digits(), None
     else:
-        ds, test = load_train_test(cfg["data"])
-    if cfg["test_data"] is not None:
-        test = load_dataset(cfg["test_data"], "train")
+        ds, test = load_train_test(cfg.data)
+    if cfg.test_data is not None:
+        test = load_dataset(cfg.test_data, "train")
     x, y = ds.x, ds.y
     # the held-out sets depend on split_seed only, so runs with other seeds compare fairly
-    rng = numpy.random.default_rng(cfg["split_seed"])
+    rng = numpy.random.default_rng(cfg.split_seed)
     notes = []
     if test is None:
         order = rng.permutation(len(x))
-        n_test = int(round(cfg["test_fraction"] * len(x)))
+        n_test = int(round(cfg.test_fraction * len(x)))
         if n_test > 0:
             test_xy = _take(x, y, order[:n_test])
             x, y = _take(x, y, order[n_test:])
             notes.append(
-                f"no test set given: held out {n_test} examples ({cfg['test_fraction']:.0%})"
+                f"no test set given: held out {n_test} examples ({cfg.test_fraction:.0%})"
             )
         else:
             test_xy = None
@@ -59,7 +62,7 @@ def load_splits(cfg: dict[str, Any]) -> Splits:
         test_xy = (test.x, test.y)
     splits = Splits((x, y), test_xy, classes=ds.classes, source=ds.source, notes=notes)
     for key in ("train_dev_fraction", "dev_fraction"):
-        frac = cfg[key]
+        frac = getattr(cfg, key)
         if frac > 0:
             tx, ty = splits.train
             order = rng.permutation(len(tx))

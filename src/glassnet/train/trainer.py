@@ -34,6 +34,7 @@ import numpy
 from glassnet.core.backend import get_xp
 from glassnet.core.errors import GlassnetError
 from glassnet.core.layouts import examples_back, examples_first
+from glassnet.data.batches import shuffled_batches
 from glassnet.optim.clipping import clip_by_norm, clip_by_value
 from glassnet.optim.optimizers import Optimizer, get_optimizer
 from glassnet.optim.schedules import Schedule, get_schedule
@@ -64,6 +65,11 @@ class Trainer:
     descent); ``record_every`` how often the cost is recorded (every 100 in
     the course); ``eval_every`` how often the dev set is evaluated (every
     epoch with mini-batches, every ``record_every`` with batch GD).
+
+    The learning rate has one holder, ``optimizer.learning_rate`` (``learning_rate``
+    here only starts it).  Without a schedule nothing changes it; with one, the
+    schedule keeps alpha0 and :meth:`Schedule.apply` sets the optimizer's rate before
+    each epoch, the one path from the schedule to the optimizer.
     """
 
     def __init__(
@@ -98,8 +104,17 @@ class Trainer:
         if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
             raise ValueError(f"learning_rate must be a positive number, got {learning_rate}")
         self.optimizer = get_optimizer(optimizer, **overrides)
-        self.base_learning_rate = float(self.optimizer.learning_rate)
+        # the current learning rate lives in one place, self.optimizer.learning_rate; a
+        # schedule holds alpha0 (taken from the optimizer now, before a checkpoint could
+        # load a decayed rate into it) and sets the optimizer's rate each epoch (apply)
         self.schedule = get_schedule(schedule) if schedule is not None else None
+        if self.schedule is not None:
+            if self.schedule.learning_rate is None:
+                self.schedule.learning_rate = float(self.optimizer.learning_rate)
+            elif learning_rate is not None and self.schedule.learning_rate != float(learning_rate):
+                raise ValueError(
+                    f"two initial learning rates: learning_rate={learning_rate} and the "
+                    f"schedule's {self.schedule.learning_rate}; give one")
         self.epochs = int(epochs)
         self.batch_size = None if batch_size is None else int(batch_size)
         self.seed = int(seed)
@@ -116,13 +131,6 @@ class Trainer:
         self.stop_training = False
 
     # -- the loop -------------------------------------------------------------------------
-    def _learning_rate(self, epoch: int) -> float:
-        if self.schedule is None:
-            return self.base_learning_rate
-        if self.schedule.learning_rate is None:
-            self.schedule.learning_rate = self.base_learning_rate
-        return float(self.schedule(epoch))
-
     def _seed_epoch(self, epoch: int) -> numpy.random.Generator:
         """All randomness of an epoch derives from (seed, epoch): resumable exactly."""
         for i, layer in enumerate(self.model.layers):
@@ -169,13 +177,12 @@ class Trainer:
         self.stop_training = False
         try:
             for epoch in range(self.start_epoch, self.epochs):
-                self.optimizer.learning_rate = self._learning_rate(epoch)
+                if self.schedule is not None:  # the one path from schedule to optimizer
+                    self.schedule.apply(self.optimizer, epoch)
                 rng = self._seed_epoch(epoch)
                 if minibatch:
-                    order = rng.permutation(m)
                     total = 0.0
-                    for start in range(0, m, batch):
-                        idx = order[start : start + batch]
+                    for idx in shuffled_batches(m, batch, rng):
                         Xb = examples_back(X_rows[idx], axis)  # X{t}: the examples idx
                         Yb = examples_back(Y_rows[idx], y_axis)
                         if self.augment is not None:

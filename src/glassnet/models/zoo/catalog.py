@@ -58,6 +58,14 @@ def get_layers(name: str, input_shape: Sequence[int] | None = None, classes: int
     return build(**kwargs)
 
 
+def input_layout(name: str) -> str:
+    """The data layout zoo network ``name`` takes (its first layer's declaration, e.g.
+    ``"image"`` for (m, n_H, n_W, n_C)): what the input pipeline lays its data out as."""
+    key = name.lower().replace("-", "_")
+    first = get_layers(key, STANDARD_INPUTS.get(key))[0]
+    return first.input_layout
+
+
 def _check_option(model: str, option: str, value: Any, default: Any) -> None:
     """A numeric or boolean setting must get a value of that kind (``width=abc`` is refused
     here with the option's name rather than deep inside the builder)."""

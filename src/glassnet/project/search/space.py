@@ -29,9 +29,9 @@ from glassnet.project.search.params import (
 
 
 def _known_config_keys() -> set[str]:
-    from glassnet.project.run import DEFAULTS
+    from glassnet.project.config import RunConfig
 
-    return set(DEFAULTS)
+    return set(RunConfig.names())
 
 
 @dataclass

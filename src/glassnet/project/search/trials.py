@@ -310,10 +310,10 @@ def run_search(
 
 def _validate_config(config: dict[str, Any]) -> None:
     """Fail before any training on settings ``run_training`` would reject."""
-    from glassnet.project.run import normalize_config
+    from glassnet.project.config import RunConfig
 
     try:
-        normalize_config(dict(config))
+        RunConfig.from_dict(config)
     except GlassnetError as exc:
         raise GlassnetError(
             f"search space gives an invalid training configuration: {exc}") from None

@@ -1,0 +1,399 @@
+"""The settings of one training run, written once: :class:`RunConfig`.
+
+Each setting is one dataclass field with its default, a one-line help text and its
+check (in the field's metadata).  Everything else is derived from these fields:
+``glassnet train``'s options (flag = the field name with dashes, plus the aliases in
+the metadata), the keys a TOML/YAML/JSON configuration file may hold, the keys of a
+search space's ``[fixed]`` table and the ``run.json`` of a saved run.
+
+    >>> RunConfig.from_dict({"hidden": "20,7,5", "optimizer": "adam"}).to_dict()["hidden"]
+    [20, 7, 5]
+    >>> RunConfig.preset("digits")  # what ``glassnet train`` trains with no arguments
+
+A bad value raises :class:`ConfigError`, whose message names the field
+("learning_rate must be a positive number, got -1"); the command line turns the
+field's name into its flag.  A config is frozen: ``cfg.replace(epochs=10)`` makes
+a changed (and checked again) copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import inspect
+import json
+import math
+import numbers
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from glassnet.core.errors import GlassnetError
+from glassnet.data.pipeline import MODES
+from glassnet.functions.initializers import INITIALIZERS
+from glassnet.optim.optimizers import OPTIMIZERS
+from glassnet.optim.schedules import SCHEDULES
+
+
+class ConfigError(GlassnetError):
+    """A bad run setting.  ``field`` names it (None for unknown keys); the message
+    starts with that name."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+Check = Callable[[str, Any], Any]  # (field name, value) -> the normalized value, or raises
+
+
+# -- checks ------------------------------------------------------------------------------------
+def _as_number(v: Any, integer: bool) -> float | int | None:
+    """``v`` as an int / float (numeric strings too, e.g. YAML's ``1e-3``); None if it is not."""
+    if isinstance(v, str):
+        try:
+            v = float(v.strip())
+        except ValueError:
+            return None
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        return None
+    x = float(v)
+    if integer:
+        return int(x) if math.isfinite(x) and x == int(x) else None
+    return x
+
+
+def _number(what: str, *, integer: bool = False, optional: bool = False,
+            gt: float | None = None, ge: float | None = None, lt: float | None = None,
+            le: float | None = None) -> Check:
+    """A check for a number in the given bounds: ``{name} must be {what}, got {value}``."""
+
+    def check(name: str, v: Any) -> Any:
+        if v is None and optional:
+            return None
+        x = _as_number(v, integer)
+        ok = (
+            x is not None and math.isfinite(x)
+            and (gt is None or x > gt) and (ge is None or x >= ge)
+            and (lt is None or x < lt) and (le is None or x <= le)
+        )
+        if not ok:
+            raise ConfigError(name, f"{name} must be {what}, got {v!r}")
+        return x
+
+    return check
+
+
+_POSITIVE = _number("a positive number", gt=0)
+_POSITIVE_OR_NONE = _number("a positive number (or unset)", gt=0, optional=True)
+_NON_NEGATIVE = _number(">= 0", ge=0)
+_FRACTION = _number("in [0, 1)", ge=0, lt=1)
+_BETA = _number("in [0, 1) (or unset)", ge=0, lt=1, optional=True)
+_COUNT = _number("a positive integer", integer=True, ge=1)
+_COUNT_OR_ZERO = _number("a non-negative integer (0 = off)", integer=True, ge=0)
+_SEED = _number("a non-negative integer", integer=True, ge=0)
+
+
+def _text(optional: bool = True) -> Check:
+    def check(name: str, v: Any) -> Any:
+        if (v is None and optional) or isinstance(v, os.PathLike):
+            return v if v is None else os.fspath(v)
+        if not isinstance(v, str):
+            raise ConfigError(name, f"{name} must be a string, got {v!r}")
+        return v
+
+    return check
+
+
+def _flag(optional: bool) -> Check:
+    def check(name: str, v: Any) -> Any:
+        if (v is None and optional) or isinstance(v, bool):
+            return v
+        if isinstance(v, int) and v in (0, 1):
+            return bool(v)
+        raise ConfigError(name, f"{name} must be true or false, got {v!r}")
+
+    return check
+
+
+def _hidden(name: str, v: Any) -> tuple[int, ...]:
+    """``"20,7,5"``, ``[20, 7, 5]``, ``20``, ``""``/``None``/``[]`` (logistic regression)."""
+    raw = v
+    if v is None:
+        v = []
+    if isinstance(v, str):
+        try:
+            v = [int(h) for h in v.replace(" ", "").split(",") if h]
+        except ValueError:
+            raise ConfigError(name, f"{name}: expected sizes like 20,7,5, got {raw!r}") from None
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        v = [v]
+    if not isinstance(v, list | tuple):
+        raise ConfigError(name, f"{name}: expected sizes like [20, 7, 5], got {raw!r}")
+    sizes = [_as_number(h, integer=True) for h in v]
+    if any(s is None or s < 1 for s in sizes):
+        raise ConfigError(name, f"{name}: layer sizes must be positive integers, got {raw!r}")
+    return tuple(sizes)
+
+
+def _keep_prob(name: str, v: Any) -> Any:
+    """None, one probability for every hidden layer, or one per hidden layer."""
+    one = _number("in (0, 1]", gt=0, le=1, optional=True)
+    return tuple(one(name, k) for k in v) if isinstance(v, list | tuple) else one(name, v)
+
+
+def _activation(optional: bool) -> Check:
+    def check(name: str, v: Any) -> Any:
+        v = _text(optional)(name, v)
+        if v is not None:
+            from glassnet.functions.activations import get_activation
+
+            try:
+                get_activation(v)
+            except ValueError as exc:
+                raise ConfigError(name, f"{name}: {exc}") from None
+        return v
+
+    return check
+
+
+def _decay(name: str, v: Any) -> str | None:
+    v = _text()(name, v)
+    if v is None:
+        return None
+    key = v.strip().lower().replace("-", "_")
+    if key not in SCHEDULES:
+        raise ConfigError(name, f"{name} {v!r}: expected one of {', '.join(SCHEDULES)}")
+    return key
+
+
+def _model_options(name: str, v: Any) -> dict[str, Any]:
+    v = {} if v is None else v
+    if not isinstance(v, Mapping):
+        raise ConfigError(name, f"{name} must be a table of KEY = VALUE, got {v!r}")
+    return {str(k): val for k, val in v.items()}
+
+
+def _augment(name: str, v: Any) -> dict[str, Any] | None:
+    """A dict of augmentation options or its JSON text, e.g. ``{"flip": true, "crop": 4}``."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError:
+            raise ConfigError(
+                name, f'{name}: expected JSON such as {{"flip": true}}, got {v!r}') from None
+    if not isinstance(v, Mapping):
+        raise ConfigError(name, f'{name}: expected options such as {{"flip": true}}, got {v!r}')
+    from glassnet.data import Augmenter
+
+    try:
+        Augmenter(dict(v))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(name, f"{name}: {exc}") from None
+    return dict(v)
+
+
+def _one_of(choices: tuple[str, ...], optional: bool = False) -> Check:
+    def check(name: str, v: Any) -> Any:
+        if v is None and optional:
+            return None
+        if v not in choices:
+            listed = ", ".join(repr(c) for c in choices)
+            raise ConfigError(name, f"{name} must be one of {listed}, got {v!r}")
+        return v
+
+    return check
+
+
+def _setting(default: Any, help: str, check: Check, *, choices: tuple[str, ...] | None = None,
+             flags: tuple[str, ...] = (), cli: str | None = None, optional: bool = False) -> Any:
+    """A field: its default, help, check (+ choices), extra flag spellings, CLI form.
+
+    ``cli``: how the command line takes it when not from the type: "text" (parsed by the
+    check), "key=value" (repeatable), "float" (one value of a number-or-list field).
+    """
+    if choices is not None:
+        check = _one_of(choices, optional)
+    meta = {"help": help, "check": check, "choices": choices, "flags": flags, "cli": cli}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+_TASKS = ("binary", "multiclass", "multilabel", "regression")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The settings of one run of :func:`glassnet.project.run.run_training`."""
+
+    # data
+    data: str | None = _setting(
+        None, "Training data: .h5, .npz, .csv, .mat, MNIST IDX or an image folder "
+        "(default: scikit-learn's digits).", _text())
+    test_data: str | None = _setting(
+        None, "Test data (default: the file's test part, or test_fraction held out).", _text())
+    test_fraction: float = _setting(
+        0.2, "Share of the data held out as test set when there is no test data.", _FRACTION)
+    # the network
+    model: str | None = _setting(
+        None, "A zoo architecture (e.g. small_convnet, small_resnet); default: a dense "
+        "network of the hidden sizes.", _text())
+    model_options: dict[str, Any] = _setting(
+        {}, "A zoo architecture's setting as KEY=VALUE, e.g. width=2 (repeatable).",
+        _model_options, flags=("--model-option",), cli="key=value")
+    hidden: tuple[int, ...] = _setting(
+        [64, 32], "Hidden layer sizes, e.g. 20,7,5; empty = logistic regression.", _hidden,
+        cli="text")
+    activation: str = _setting(
+        "relu", "Hidden activation: relu, tanh, sigmoid, leaky_relu, ...", _activation(False))
+    output_activation: str | None = _setting(
+        None, "Output activation (default from the labels).", _activation(True))
+    task: str | None = _setting(
+        None, "The labels' task (default: inferred from the labels).", _text(),
+        choices=_TASKS, optional=True)
+    init: str = _setting("he", "Weight initialization.", _text(), choices=INITIALIZERS)
+    init_scale: float = _setting(0.01, "Scale of the 'random' initializer.", _POSITIVE)
+    batchnorm: bool = _setting(False, "Batch norm on hidden layers.", _flag(False))
+    keep_prob: float | tuple[float, ...] | None = _setting(
+        None, "Inverted-dropout keep probability on hidden layers (one, or one per layer).",
+        _keep_prob, cli="float")
+    l2: float = _setting(0.0, "L2 regularization lambda.", _NON_NEGATIVE)
+    l1: float = _setting(0.0, "L1 regularization lambda.", _NON_NEGATIVE)
+    # optimization
+    optimizer: str = _setting("gd", "The optimizer.", _text(), choices=tuple(OPTIMIZERS))
+    learning_rate: float = _setting(
+        0.0075, "alpha: the (initial) learning rate.", _POSITIVE, flags=("-a",))
+    beta: float | None = _setting(None, "Momentum's beta.", _BETA)
+    beta1: float | None = _setting(None, "Adam's beta1.", _BETA)
+    beta2: float | None = _setting(None, "Adam's / RMSProp's beta2.", _BETA)
+    epsilon: float | None = _setting(None, "Adam's / RMSProp's epsilon.", _POSITIVE_OR_NONE)
+    decay: str | None = _setting(
+        None, "Learning-rate decay: inverse_time, exponential, inverse_sqrt, step.", _decay)
+    decay_rate: float = _setting(1.0, "inverse_time decay's decay_rate.", _NON_NEGATIVE)
+    decay_interval: int = _setting(1, "Apply the decay every N epochs (staircase).", _COUNT)
+    epochs: int = _setting(
+        2500, "Iterations of batch GD / epochs of mini-batch GD.", _COUNT,
+        flags=("--iterations",))
+    batch_size: int | None = _setting(
+        None, "Mini-batch size (default: the whole set).",
+        _number("a positive integer (or unset)", integer=True, ge=1, optional=True))
+    clip_value: float | None = _setting(None, "Clip each gradient entry to +-this.",
+                                        _POSITIVE_OR_NONE)
+    clip_norm: float | None = _setting(None, "Clip the gradients' global L2 norm to this.",
+                                       _POSITIVE_OR_NONE)
+    augment: dict[str, Any] | None = _setting(
+        None, 'Image augmentation as JSON, e.g. {"flip": true, "crop": 4}.', _augment,
+        cli="text")
+    preprocess: str = _setting("auto", "Input preprocessing.", _text(), choices=MODES)
+    # held-out sets and diagnosis
+    dev_fraction: float = _setting(0.0, "Share of the training set held out as dev set.",
+                                   _FRACTION)
+    train_dev_fraction: float = _setting(
+        0.0, "Share held out as a train-dev set (data mismatch).", _FRACTION,
+        flags=("--train-dev",))
+    human_error: float | None = _setting(
+        None, "Human-level error, the Bayes-error proxy (0.05 for 5%).",
+        _number("a fraction in [0, 1) (0.05 for 5%)", ge=0, lt=1, optional=True))
+    early_stopping: int = _setting(
+        0, "Patience (evaluations) of early stopping on the dev cost; 0 = off.", _COUNT_OR_ZERO)
+    checkpoint_every: int = _setting(
+        0, "Checkpoint every N epochs (to resume a killed run); 0 = off.", _COUNT_OR_ZERO)
+    # reproducibility and output
+    seed: int = _setting(1, "Seed for initialization, shuffling and dropout.", _SEED)
+    split_seed: int = _setting(
+        0, "Seed of the test/dev/train-dev hold-outs (apart from seed).", _SEED)
+    rng: str = _setting(
+        "numpy", "'course' draws the initial weights as the course's notebooks do.", _text(),
+        choices=("numpy", "course"))
+    dtype: str | None = _setting(
+        None, "Float type (default: float64 with rng course, else float32).", _text(),
+        choices=("float32", "float64"), optional=True)
+    print_every: int = _setting(100, "Record the cost every N iterations.", _COUNT)
+    progress: bool | None = _setting(
+        None, "Progress bar (default: on a terminal).", _flag(True))
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = f.metadata["check"](f.name, getattr(self, f.name))
+            object.__setattr__(self, f.name, value)
+        if self.early_stopping and not self.dev_fraction:
+            raise ConfigError("early_stopping",
+                              "early_stopping needs a dev set: set dev_fraction > 0")
+        takes = inspect.signature(OPTIMIZERS[self.optimizer]).parameters
+        for name in ("beta", "beta1", "beta2", "epsilon"):
+            if getattr(self, name) is not None and name not in takes:
+                raise ConfigError(name, f"{name}: optimizer {self.optimizer!r} has no {name} "
+                                        f"(it takes {', '.join(takes) or 'no hyperparameter'})")
+
+    # -- derived values --------------------------------------------------------------------
+    @property
+    def compute_dtype(self) -> str:
+        """``dtype``, or its default: float64 with ``rng="course"`` (as the course), else
+        float32."""
+        if self.dtype is not None:
+            return self.dtype
+        return "float64" if self.rng == "course" else "float32"
+
+    # -- conversions -----------------------------------------------------------------------
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The settings' names, in order."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any] | RunConfig,
+                  base: RunConfig | None = None) -> RunConfig:
+        """The config of ``config``'s keys, the others from ``base`` (default: the defaults).
+
+        A ``None`` value means "the default" (``hidden = None`` is no hidden layer).
+        Unknown keys raise :class:`ConfigError` naming them and the known ones.
+        """
+        if isinstance(config, RunConfig):
+            return config
+        if not isinstance(config, Mapping):
+            raise ConfigError(None, f"a run configuration is a table of settings, got {config!r}")
+        known = cls.names()
+        unknown = sorted(str(k) for k in config if k not in known)
+        if unknown:
+            aliases = {a.lstrip("-").replace("-", "_"): f.name
+                       for f in fields(cls) for a in f.metadata["flags"] if a.startswith("--")}
+            named = []
+            for k in unknown:
+                hint = aliases.get(k) or next(iter(difflib.get_close_matches(k, known, 1, 0.75)),
+                                              None)
+                named.append(f"{k} (did you mean {hint}?)" if hint else k)
+            raise ConfigError(None, f"unknown configuration key(s) {', '.join(named)}; "
+                                    f"known: {', '.join(known)}")
+        given = {k: v for k, v in config.items() if v is not None or k == "hidden"}
+        return replace(base if base is not None else cls(), **given)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain, JSON-able dict of every setting (``run.json``'s ``config``)."""
+        out: dict[str, Any] = {}
+        for name in self.names():
+            v = getattr(self, name)
+            out[name] = list(v) if isinstance(v, tuple) else copy.deepcopy(v)
+        return out
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with ``changes`` (checked)."""
+        return self.from_dict(changes, base=self)
+
+    @classmethod
+    def preset(cls, name: str) -> RunConfig:
+        """A named configuration of :data:`PRESETS`, e.g. ``"digits"``."""
+        if name not in PRESETS:
+            raise ConfigError(None, f"unknown preset {name!r}: known: {', '.join(PRESETS)}")
+        return copy.deepcopy(PRESETS[name])
+
+
+PRESETS: dict[str, RunConfig] = {
+    # the main job (``glassnet train`` with no arguments): a deep network on the bundled
+    # digits, trained with Adam; a dev set so that the learning curve shows train vs dev
+    "digits": RunConfig(optimizer="adam", learning_rate=0.001, batch_size=64, epochs=60,
+                        print_every=5, dev_fraction=0.1),
+}

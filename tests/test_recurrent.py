@@ -199,10 +199,6 @@ def test_deep_rnn_stacked_gradient_check(kind):
     assert model.forward(X).shape == (3, M, T_X)
 
 
-@pytest.mark.xfail(strict=True, reason="glassnet.functions.losses takes m = Y.shape[-1], which "
-                   "is T_y for sequence labels (n_y, m, T_y): the cost is 1/T_y sum, the "
-                   "gradients 1/m sum (a ratio of m/T_y); remove once the losses read m from "
-                   "the output layout")
 def test_deep_rnn_model_gradient_check_with_a_sequence_loss():
     model = Sequential(_deep("lstm"), loss="categorical_crossentropy").build(
         (N_X, T_X), seed=0, dtype="float64")

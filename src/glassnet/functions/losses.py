@@ -31,9 +31,17 @@ class Loss:
     name = "loss"
     #: the output activation with which dZ = A - Y holds (None: no shortcut)
     canonical_activation: str | None = None
+    #: the axis of the m examples in A and Y (the model sets it from its output layout):
+    #: the last for (n_y, m), 1 for sequences (n_y, m, T_y), 0 for images (m, n_H, n_W, C)
+    batch_axis = -1
+
+    def examples(self, Y: Any) -> int:
+        """m, the number of examples in ``Y``."""
+        return int(Y.shape[self.batch_axis])
 
     def cost(self, A: Any, Y: Any) -> float:
-        """J = (1/m) sum_i L(A(i), Y(i)) as a Python float."""
+        """J = (1/m) sum_i L(A(i), Y(i)) as a Python float; for sequences L(i) is summed over
+        the time steps (the notes' L = sum_t L<t>)."""
         raise NotImplementedError
 
     def gradient(self, A: Any, Y: Any) -> Any:
@@ -80,15 +88,15 @@ class Loss:
         return f"{type(self).__name__}()"
 
 
-def compute_cost(AL: Any, Y: Any) -> float:
+def compute_cost(AL: Any, Y: Any, m: int | None = None) -> float:
     """The logistic cost J = -(1/m) sum_i (y(i) log a(i) + (1 - y(i)) log(1 - a(i))).
 
     ``AL`` (= y_hat) and ``Y`` are ``(1, m)`` (or ``(n_y, m)``: summed over the rows too);
-    m = ``Y.shape[-1]``.  ``AL`` is used as it is (the course's function; the
+    m = ``Y.shape[-1]`` unless given.  ``AL`` is used as it is (the course's function; the
     :class:`BinaryCrossEntropy` loss clips it away from 0 and 1 first).  A Python float.
     """
     xp = get_xp()
-    m = Y.shape[-1]
+    m = Y.shape[-1] if m is None else m
     return float(-(Y * xp.log(AL) + (1 - Y) * xp.log(1 - AL)).sum() / m)
 
 
@@ -112,7 +120,7 @@ class BinaryCrossEntropy(Loss):
 
     def cost(self, A: Any, Y: Any) -> float:
         eps = _eps_for(A)
-        return compute_cost(get_xp().clip(A, eps, 1 - eps), Y)
+        return compute_cost(get_xp().clip(A, eps, 1 - eps), Y, self.examples(Y))
 
     def gradient(self, A: Any, Y: Any) -> Any:
         eps = _eps_for(A)
@@ -120,7 +128,7 @@ class BinaryCrossEntropy(Loss):
 
     def cost_from_logits(self, Z: Any, Y: Any) -> float:
         xp = get_xp()
-        m = Y.shape[-1]
+        m = self.examples(Y)
         return float((xp.maximum(Z, 0) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))).sum() / m)
 
 
@@ -141,9 +149,15 @@ class CategoricalCrossEntropy(Loss):
     class_axis = 0
 
     def _counts(self, A: Any) -> tuple[int, int]:
-        """(N, P): the number of softmax distributions (m P) and the pixels per example P."""
+        """(n, P): what the summed loss is divided by, and the pixels per example P.
+
+        Per pixel (classes last): n = m P, the mean over examples and pixels.  Otherwise
+        n = m: a sequence (C, m, T_y) sums its loss over the time steps (P = 1).
+        """
+        if self.class_axis == 0:
+            return self.examples(A), 1
+        m = A.shape[0]
         n = A.size // A.shape[self.class_axis]
-        m = A.shape[-1] if self.class_axis == 0 else A.shape[0]
         return n, n // max(m, 1)
 
     def cost(self, A: Any, Y: Any) -> float:
@@ -180,7 +194,7 @@ class L2Loss(Loss):
     name = "l2"
 
     def cost(self, A: Any, Y: Any) -> float:
-        m = Y.shape[-1]
+        m = self.examples(Y)
         D = A - Y
         return float((D * D).sum() / m)
 
@@ -194,7 +208,7 @@ class L1Loss(Loss):
     name = "l1"
 
     def cost(self, A: Any, Y: Any) -> float:
-        m = Y.shape[-1]
+        m = self.examples(Y)
         return float(get_xp().abs(A - Y).sum() / m)
 
     def gradient(self, A: Any, Y: Any) -> Any:
@@ -259,7 +273,7 @@ class MultiTaskBinaryCrossEntropy(Loss):
         Y0 = _filled(Y, M)
         eps = _eps_for(A)
         A = xp.clip(A, eps, 1 - eps)
-        m = Y.shape[-1]
+        m = self.examples(Y)
         return float(-(M * (Y0 * xp.log(A) + (1 - Y0) * xp.log(1 - A))).sum() / m)
 
     def gradient(self, A: Any, Y: Any) -> Any:
@@ -280,7 +294,7 @@ class MultiTaskBinaryCrossEntropy(Loss):
         xp = get_xp()
         M = label_mask(Y)
         Y0 = _filled(Y, M)
-        m = Y.shape[-1]
+        m = self.examples(Y)
         return float((M * (xp.maximum(Z, 0) - Z * Y0 + xp.log1p(xp.exp(-xp.abs(Z))))).sum() / m)
 
 

@@ -304,6 +304,7 @@ class Sequential:
             self.layers[-1].keep_logits = self.loss.is_canonical(self._output_activation_name())
             if hasattr(self.loss, "class_axis"):
                 self.loss.class_axis = self.class_axis  # softmax per pixel: classes last
+            self.loss.batch_axis = self.output_layout.batch_axis  # m of (n_y, m, T_y) too
 
     def _regularization_cost(self, m: int) -> float:
         return self.regularizer.cost(self.parameters, m) if self.regularizer.active else 0.0

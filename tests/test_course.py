@@ -11,6 +11,7 @@ from glassnet.data import batches
 from glassnet.functions import activations, initializers, losses
 from glassnet.layers import dense
 from glassnet.layers.conv import reference
+from glassnet.layers.recurrent import reference as recurrent_reference
 from glassnet.models import functional as models_functional
 from glassnet.optim import functional as optim_functional
 from glassnet.optim import schedules
@@ -36,6 +37,9 @@ HOMES = {
     "update_lr": schedules,
     "schedule_lr_decay": schedules,
     "random_mini_batches": batches,
+    **{name: recurrent_reference for name in (
+        "rnn_cell_forward", "rnn_forward", "rnn_cell_backward", "rnn_backward",
+        "lstm_cell_forward", "lstm_forward", "lstm_cell_backward", "lstm_backward")},
 }
 ALIASES = {"gradient_check": (gradcheck, "gradient_check_1d")}
 

@@ -57,6 +57,19 @@ tests hold them to these):
 * ``conv_backward(dZ, cache)``: backpropagation of a convolution (C4W1, notebook part 5)
 * ``pool_forward(A_prev, hparameters, mode)``, ``pool_backward(dA, cache, mode)``,
   ``create_mask_from_window(x)``, ``distribute_value(dz, shape)``: "Pooling layers"
+
+Course 5, week 1 ("Building your Recurrent Neural Network - Step by Step"), from
+:mod:`glassnet.layers.recurrent.reference`, on the gate equations the recurrent layers
+(:mod:`glassnet.layers.recurrent`) run:
+
+* ``rnn_cell_forward(xt, a_prev, parameters)``, ``rnn_forward(x, a0, parameters)``: "Recurrent
+  Neural Network Model" (C5W1, notebook part 1)
+* ``lstm_cell_forward(xt, a_prev, c_prev, parameters)``, ``lstm_forward(x, a0, parameters)``:
+  "Long Short-Term Memory (LSTM)" (C5W1, part 2)
+* ``rnn_cell_backward(da_next, cache)``, ``rnn_backward(da, caches)``: "Backpropagation in
+  recurrent neural networks" (C5W1, part 3.1)
+* ``lstm_cell_backward(da_next, dc_next, cache)``, ``lstm_backward(da, caches)``: "LSTM
+  backward pass" (C5W1, part 3.2)
 """
 
 from __future__ import annotations
@@ -81,6 +94,16 @@ from glassnet.layers.dense import (
     linear_activation_forward,
     linear_backward,
     linear_forward,
+)
+from glassnet.layers.recurrent.reference import (
+    lstm_backward,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    lstm_forward,
+    rnn_backward,
+    rnn_cell_backward,
+    rnn_cell_forward,
+    rnn_forward,
 )
 from glassnet.models.functional import L_model_backward, L_model_forward, gradient_check_n
 from glassnet.optim.functional import (
@@ -121,4 +144,12 @@ __all__ = [
     "pool_backward",
     "create_mask_from_window",
     "distribute_value",
+    "rnn_cell_forward",
+    "rnn_forward",
+    "lstm_cell_forward",
+    "lstm_forward",
+    "rnn_cell_backward",
+    "rnn_backward",
+    "lstm_cell_backward",
+    "lstm_backward",
 ]

@@ -15,6 +15,7 @@ from glassnet.layers.recurrent import reference as recurrent_reference
 from glassnet.models import functional as models_functional
 from glassnet.optim import functional as optim_functional
 from glassnet.optim import schedules
+from glassnet.text import dinosaurus, dinosaurus_model
 
 #: where each of the course's names lives in the library (course.py holds no math)
 HOMES = {
@@ -40,8 +41,10 @@ HOMES = {
     **{name: recurrent_reference for name in (
         "rnn_cell_forward", "rnn_forward", "rnn_cell_backward", "rnn_backward",
         "lstm_cell_forward", "lstm_forward", "lstm_cell_backward", "lstm_backward")},
+    **{name: dinosaurus for name in ("clip", "sample", "optimize")},
 }
-ALIASES = {"gradient_check": (gradcheck, "gradient_check_1d")}
+ALIASES = {"gradient_check": (gradcheck, "gradient_check_1d"),
+           "dinosaurus_model": (dinosaurus_model, "model")}
 
 
 def test_every_name_is_the_librarys_own_function():

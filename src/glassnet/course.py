@@ -70,6 +70,20 @@ Course 5, week 1 ("Building your Recurrent Neural Network - Step by Step"), from
   recurrent neural networks" (C5W1, part 3.1)
 * ``lstm_cell_backward(da_next, dc_next, cache)``, ``lstm_backward(da, caches)``: "LSTM
   backward pass" (C5W1, part 3.2)
+
+Course 5, week 1 ("Character level language model - Dinosaurus Island"), from
+:mod:`glassnet.text.dinosaurus` (on the same cell functions) and
+:mod:`glassnet.text.dinosaurus_model`; the characters are a
+:class:`glassnet.text.vocabulary.Vocabulary`:
+
+* ``clip(gradients, maxValue)``: element-wise clip of dWaa, dWax, dWya, db, dby into
+  [-maxValue, maxValue] (C5W1 assignment 2, part 2.1, "Clipping the gradients")
+* ``sample(parameters, char_to_ix, seed)``: one character at a time from the softmax until
+  "\\n" or 50 characters (part 2.2, "Sampling"; the notes' "Sampling novel sequences")
+* ``optimize(X, Y, a_prev, parameters, learning_rate)``: forward, BPTT, clip, update on one
+  example (part 3.1, "Gradient descent")
+* ``dinosaurus_model(data, ix_to_char, char_to_ix, num_iterations, n_a, dino_names,
+  vocab_size, verbose)``: the notebook's ``model`` (part 3.2, "Training the model")
 """
 
 from __future__ import annotations
@@ -114,6 +128,8 @@ from glassnet.optim.functional import (
     update_parameters_with_momentum,
 )
 from glassnet.optim.schedules import schedule_lr_decay, update_lr
+from glassnet.text.dinosaurus import clip, optimize, sample
+from glassnet.text.dinosaurus_model import model as dinosaurus_model
 
 __all__ = [
     "sigmoid",
@@ -152,4 +168,8 @@ __all__ = [
     "rnn_backward",
     "lstm_cell_backward",
     "lstm_backward",
+    "clip",
+    "sample",
+    "optimize",
+    "dinosaurus_model",
 ]

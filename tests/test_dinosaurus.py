@@ -34,7 +34,8 @@ def test_vocabulary_newline_is_the_end_of_sequence():
     v = Vocabulary.from_text("abc")  # no "\n" in the text: added
     assert len(v) == 4 and v.eos_index == 0 and "\n" in v
     dinos = Vocabulary.from_text("aardonyx\nzuul\n" + "bcdefghijklmnopqrstvwy")
-    assert dinos.char_to_ix["\n"] == 0 and dinos.char_to_ix["a"] == 1 and dinos.ix_to_char[26] == "z"
+    assert dinos.char_to_ix["\n"] == 0 and dinos.char_to_ix["a"] == 1
+    assert dinos.ix_to_char[26] == "z"
     with pytest.raises(ValueError, match="end-of-sequence"):
         Vocabulary(["a", "b"])
 
@@ -71,7 +72,8 @@ def _parameters(n_a=10, vocab=27, scale=1.0, seed=2):
     return {"Wax": rng.standard_normal((n_a, vocab)) * scale,
             "Waa": rng.standard_normal((n_a, n_a)) * scale,
             "Wya": rng.standard_normal((vocab, n_a)) * scale,
-            "b": rng.standard_normal((n_a, 1)) * scale, "by": rng.standard_normal((vocab, 1)) * scale}
+            "b": rng.standard_normal((n_a, 1)) * scale,
+            "by": rng.standard_normal((vocab, 1)) * scale}
 
 
 def test_sample_stops_at_newline_or_50_and_is_seeded():
@@ -125,7 +127,7 @@ def _printouts(text):
     """{iteration: (loss, names)} from the model's printout."""
     out = {}
     blocks = re.split(r"Iteration: (\d+), Loss: ([0-9.]+)\n", text)[1:]
-    for j, loss, body in zip(blocks[0::3], blocks[1::3], blocks[2::3]):
+    for j, loss, body in zip(blocks[0::3], blocks[1::3], blocks[2::3], strict=True):
         out[int(j)] = (float(loss), [n for n in body.split("\n") if n])
     return out
 
@@ -140,7 +142,8 @@ def test_dinosaurus_model_published_values(capsys):
     for j, loss in PUBLISHED_LOSSES.items():
         assert printed[j][0] == pytest.approx(loss, abs=1e-6), j
     assert printed[0][1] == ITERATION_0_NAMES
-    assert all(len(names) == 7 and all(n[0].isupper() for n in names) for _, names in printed.values())
+    for _, names in printed.values():
+        assert len(names) == 7 and all(n[0].isupper() for n in names)
 
 
 @pytest.mark.slow
@@ -152,4 +155,4 @@ def test_dinosaurus_model_to_12000(capsys):
         assert printed[j][0] == pytest.approx(loss, abs=1e-6), j
     later = [printed[j][0] for j in (6000, 8000, 10000, 12000)]
     assert all(np.isfinite(later)) and later[-1] < later[0] < PUBLISHED_LOSSES[4000]
-    assert all(b < a + 0.5 for a, b in zip(later, later[1:]))
+    assert all(b < a + 0.5 for a, b in zip(later[:-1], later[1:], strict=True))

@@ -8,7 +8,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from glassnet.text.dinosaurus import get_initial_loss, initialize_parameters, optimize, sample, smooth
+from glassnet.text.dinosaurus import (
+    get_initial_loss,
+    initialize_parameters,
+    optimize,
+    sample,
+    smooth,
+)
 
 
 def examples_of(data: str | Sequence[str]) -> list[str]:
@@ -61,7 +67,7 @@ def model(data: str | Sequence[str], ix_to_char: Mapping[int, str], char_to_ix: 
         curr_loss, gradients, a_prev = optimize(X, Y, a_prev, parameters, learning_rate=0.01)
         loss = smooth(loss, curr_loss)
         if j % 2000 == 0:
-            print("Iteration: %d, Loss: %f" % (j, loss) + "\n")
+            print(f"Iteration: {j:d}, Loss: {loss:f}" + "\n")
             seed = 0
             for _ in range(dino_names):
                 sampled_indices = sample(parameters, char_to_ix, seed)

@@ -154,6 +154,13 @@ def run_training(
     from glassnet.train.callbacks import Checkpoint, EarlyStopping
     from glassnet.train.trainer import Trainer
 
+    from glassnet.text.charlm import is_char_model
+
+    name = config.model if isinstance(config, RunConfig) else dict(config).get("model")
+    if is_char_model(name):  # a character language model: its own pipeline
+        from glassnet.project.text_run import run_text_training
+
+        return run_text_training(config, out=out, resume=resume, progress=progress)
     cfg = RunConfig.from_dict(config)
     started = time.perf_counter()
     splits = load_splits(cfg)

@@ -1,7 +1,8 @@
 """Generating text with a character language model (the notes' "Sampling a sequence").
 
 The prime (or, with none, the end-of-sequence character ``"\\n"``) is fed through the
-network in one pass, which leaves the recurrent layers in states a[l]<t> (c[l]<t>);
+network in one pass (the time-distributed output layer applied to the steps given, whatever
+the training windows' length), which leaves the recurrent layers in states a[l]<t> (c[l]<t>);
 then one character at a time::
 
     y_hat<t> = softmax(z<t>)                  the network's next-character distribution
@@ -21,7 +22,9 @@ from typing import Any
 import numpy
 
 from glassnet.core.backend import to_numpy
+from glassnet.layers.dropout import Dropout
 from glassnet.layers.recurrent import Recurrent
+from glassnet.layers.time_distributed import TimeDistributed
 from glassnet.text.charlm import decode, encode, vocab_size
 
 END = "\n"
@@ -35,8 +38,12 @@ def _forward(model: Any, X: numpy.ndarray, states: list | None) -> tuple[Any, li
             A = layer.forward(A, training=False, initial_state=states[i] if states else None)
             new.append(tuple(layer.last_states))
             i += 1
-        else:
-            A = layer.forward(A, training=False)  # dropout is the identity here
+        elif isinstance(layer, TimeDistributed):  # its inner layer on the n x (m T) columns
+            n, m, T = A.shape
+            A = layer.layer.forward(A.reshape(n, m * T), False)
+            A = A.reshape(A.shape[0], m, T)
+        elif not isinstance(layer, Dropout):  # dropout is the identity here
+            A = layer.forward(A, training=False)
     return A, new
 
 

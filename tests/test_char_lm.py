@@ -15,7 +15,8 @@ from conftest import shared_data
 from glassnet.cli.main import main
 from glassnet.data.text import TextError, one_hot, read_text, split_tail, windows
 from glassnet.models.saving import load_model, save_model
-from glassnet.text.charlm import char_model, vocabulary_of
+from glassnet.project.text_run import char_model
+from glassnet.text.charlm import vocabulary_of
 from glassnet.text.generate import generate
 
 TEXT = ("the quick brown fox jumps over the lazy dog.\n"

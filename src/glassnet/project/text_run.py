@@ -25,9 +25,22 @@ import numpy
 from glassnet.core.errors import GlassnetError
 from glassnet.data.text import TextError, one_hot, read_text, split_tail, windows
 from glassnet.project.config import ConfigError, RunConfig
-from glassnet.text.charlm import char_model, encode, per_character, vocab_size
+from glassnet.text.charlm import char_layers, encode, per_character, vocab_size
 
 DEFAULT_CLIP_NORM = 5.0
+
+
+def char_model(kind: str, vocab_size: int, seq_length: int, units: int = 128,
+               num_layers: int = 1, dropout: float = 0.0, seed: int = 1,
+               dtype: str = "float32") -> Any:
+    """A built :class:`~glassnet.models.sequential.Sequential` character model
+    (:func:`glassnet.text.charlm.char_layers`) for windows (V, m, seq_length)."""
+    from glassnet.models.sequential import Sequential
+
+    layers = char_layers(kind, vocab_size, units, num_layers, dropout)
+    model = Sequential(layers, loss="categorical_crossentropy", name=kind)
+    model.build((int(vocab_size), int(seq_length)), seed=seed, dtype=dtype)
+    return model
 
 
 def text_config(config: RunConfig | dict[str, Any]) -> RunConfig:
@@ -78,7 +91,7 @@ def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None
     """Train, evaluate and (with ``out``) save a character language model."""
     from glassnet.core.atomic import atomic_write_json
     from glassnet.models.saving import save_model
-    from glassnet.project.run import RunResult, make_optimizer, make_schedule
+    from glassnet.project.optimization import RunResult, make_optimizer, make_schedule
     from glassnet.text.vocabulary import Vocabulary
     from glassnet.train.callbacks import Checkpoint, EarlyStopping
     from glassnet.train.trainer import Trainer

@@ -14,7 +14,8 @@ windows, J = -1/m sum_i sum_t log y_hat<t>_(y<t>); per character it is J / T nat
 
 The vocabulary (:class:`glassnet.text.vocabulary.Vocabulary`) is stored in the model's
 metadata (``model.metadata["vocabulary"]``), so a saved model folder is all that
-sampling and evaluation need.
+sampling and evaluation need.  :func:`char_layers` gives the layers;
+:func:`glassnet.project.text_run.char_model` builds the model of them.
 """
 
 from __future__ import annotations
@@ -52,19 +53,6 @@ def char_layers(kind: str, vocab_size: int, units: int = 128, num_layers: int = 
         layers.append(Dropout(keep_prob=1 - float(dropout)))
     layers.append(TimeDistributed(Dense(int(vocab_size), "softmax")))
     return layers
-
-
-def char_model(kind: str, vocab_size: int, seq_length: int, units: int = 128,
-               num_layers: int = 1, dropout: float = 0.0, seed: int = 1,
-               dtype: str = "float32") -> Any:
-    """A built :class:`~glassnet.models.sequential.Sequential` character model for
-    windows (V, m, seq_length)."""
-    from glassnet.models.sequential import Sequential
-
-    layers = char_layers(kind, vocab_size, units, num_layers, dropout)
-    model = Sequential(layers, loss="categorical_crossentropy", name=kind)
-    model.build((int(vocab_size), int(seq_length)), seed=seed, dtype=dtype)
-    return model
 
 
 # -- the vocabulary, through its dict form -------------------------------------------------

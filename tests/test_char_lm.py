@@ -211,3 +211,16 @@ def test_char_lstm_learns_dinosaur_names(tmp_path):
     m = result.metrics
     assert m["dev_nats_per_char"] < 0.7 * math.log(m["vocab_size"]), m["dev_nats_per_char"]
     assert time.perf_counter() - started < 120
+
+
+def test_info_of_a_recurrent_model_saved_from_python(capsys, tmp_path):
+    from glassnet.layers import Dense
+    from glassnet.layers.recurrent import GRU
+    from glassnet.models.sequential import Sequential
+
+    model = Sequential([GRU(5, return_sequences=False), Dense(3, "softmax")],
+                       loss="categorical_crossentropy").build((4, 6), seed=0)
+    save_model(model, tmp_path / "gru")
+    code, out, err = run(capsys, "info", tmp_path / "gru")
+    assert code == 0, err
+    assert "GRU(5)" in out

@@ -147,10 +147,10 @@ def predict(model_dir: str, inputs: tuple[str, ...], as_json: bool) -> None:
 def info(model_dir: str, as_json: bool) -> None:
     """Layers, output shapes and parameter counts of a saved model."""
     from glassnet.cli.sample import is_text_run, load_text_model
-    from glassnet.models.saving import read_architecture
+    from glassnet.models.saving import load_model, read_architecture
 
-    text_model = is_text_run(model_dir)
-    model = load_text_model(model_dir)[0] if text_model else _load(model_dir)[0]
+    text_model = is_text_run(model_dir)  # info needs no input pipeline (a model saved from
+    model = load_text_model(model_dir)[0] if text_model else load_model(model_dir)  # Python)
     if as_json:
         arch = read_architecture(model_dir)
         click.echo(

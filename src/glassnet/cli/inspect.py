@@ -34,9 +34,15 @@ def _load(directory: str) -> tuple[Any, Any]:
 @click.option("--split", default=None, help="train or test (default: test if the file has one).")
 @click.option("--json", "as_json", is_flag=True)
 def evaluate(model_dir: str, data: str, split: str | None, as_json: bool) -> None:
-    """Cost, accuracy, precision/recall/F1 and confusion matrix of a saved model."""
+    """Cost, accuracy, precision/recall/F1 and confusion matrix of a saved model; for a
+    character language model, the cross-entropy per character on a text file."""
+    from glassnet.cli.sample import evaluate_text, is_text_run
     from glassnet.data import load_dataset, load_train_test
     from glassnet.project.run import _errors_of
+
+    if is_text_run(model_dir):
+        evaluate_text(model_dir, data, as_json)
+        return
 
     model, pipe = _load(model_dir)
     if split is None:
@@ -140,9 +146,11 @@ def predict(model_dir: str, inputs: tuple[str, ...], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def info(model_dir: str, as_json: bool) -> None:
     """Layers, output shapes and parameter counts of a saved model."""
-    from glassnet.models.saving import read_architecture
+    from glassnet.cli.sample import is_text_run, load_text_model
+    from glassnet.models.saving import load_model, read_architecture
 
-    model, _ = _load(model_dir)
+    text_model = is_text_run(model_dir)  # info needs no input pipeline (a model saved from
+    model = load_text_model(model_dir)[0] if text_model else load_model(model_dir)  # Python)
     if as_json:
         arch = read_architecture(model_dir)
         click.echo(
@@ -155,6 +163,13 @@ def info(model_dir: str, as_json: bool) -> None:
                 }
             )
         )
+        return
+    if text_model:
+        meta = model.metadata
+        click.echo(f"{model_dir}: character language model {meta['text_model']}, "
+                   f"{model.input_shape[0]} characters in the vocabulary, windows of "
+                   f"{meta.get('seq_length')}, trained on {meta.get('trained_on')}")
+        click.echo(model.summary())
         return
     click.echo(f"{model_dir}: {model.task} model, input {model.input_shape}")
     click.echo(model.summary())

@@ -10,6 +10,7 @@ import click
 from glassnet._version import __version__
 from glassnet.cli.common import EXIT_BAD_INPUT
 from glassnet.cli.inspect import evaluate, gradcheck, info, predict
+from glassnet.cli.sample import sample
 from glassnet.cli.search import search
 from glassnet.cli.strategy import diagnose_command, errors, select
 from glassnet.cli.train import train
@@ -23,7 +24,7 @@ def cli() -> None:
 
 
 for _command in (train, evaluate, predict, info, gradcheck, search, errors, diagnose_command,
-                 select):
+                 select, sample):
     cli.add_command(_command)
 
 

@@ -18,6 +18,7 @@ import click
 
 from glassnet.cli.common import _fail, _parse_model_options, _read_config_file
 from glassnet.project.config import ConfigError, RunConfig
+from glassnet.text.charlm import is_char_model
 
 DEFAULT_PRESET = "digits"  # what ``glassnet train`` trains with no --data, --model or --hidden
 _CLICK_TYPES = {int: click.INT, float: click.FLOAT, str: click.STRING, bool: click.BOOL}
@@ -90,6 +91,8 @@ def settings_of(config_file: str | None, flags: dict[str, Any]) -> RunConfig:
             given[name] = value
     default_job = given.get("model") is None and "data" not in given and "hidden" not in given
     base = RunConfig.preset(DEFAULT_PRESET) if default_job else None
+    if is_char_model(given.get("model")):  # a character language model: Adam, batches, ...
+        base = RunConfig.preset("text")
     return RunConfig.from_dict(given, base=base)
 
 
@@ -136,6 +139,9 @@ def train(
         click.echo(json.dumps(payload))
         return
     click.echo(result.model.summary())
+    if m.get("task") == "language_model":
+        _report_text_run(m, out)
+        return
     for note in m.get("notes", []):
         click.echo(f"note: {note}")
     costs = result.history.costs
@@ -153,3 +159,19 @@ def train(
         f"trained in {m['train_seconds']:.1f} s; saved to {out}/ "
         "(architecture.json, parameters.npz, metrics.json, learning_curve.png)"
     )
+
+
+def _report_text_run(m: dict[str, Any], out: str) -> None:
+    """What ``glassnet train`` prints after a character language model's run."""
+    for note in m.get("notes", []):
+        click.echo(f"note: {note}")
+    click.echo(f"vocabulary: {m['vocab_size']} characters (uniform: "
+               f"{m['uniform_bits_per_char']:.3f} bits/char); windows of {m['seq_length']}")
+    for name in ("train", "dev"):
+        if name in m:
+            r = m[name]
+            click.echo(f"{name} cross-entropy: {r['nats_per_char']:.4f} nats/char = "
+                       f"{r['bits_per_char']:.4f} bits/char, perplexity {r['perplexity']:.3f}")
+    click.echo(f"trained in {m['train_seconds']:.1f} s; saved to {out}/ (architecture.json, "
+               "parameters.npz, vocabulary.json, metrics.json, learning_curve.png); "
+               f"glassnet sample {out}")

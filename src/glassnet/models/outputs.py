@@ -85,9 +85,9 @@ def encode_labels(y: Any, task: str, n: int, dtype: Any, missing_ok: bool = Fals
         Y = numpy.eye(n, dtype=dtype)[_one_hot_classes(y, n)]  # (m, n_H, n_W, C)
         return xp.asarray(Y)
     if task == "multiclass":
-        one_hot = y.ndim == 2 and y.shape[0] == n and y.shape[1] > 0
+        one_hot = y.ndim in (2, 3) and y.shape[0] == n and y.shape[1] > 0
         if one_hot and set(numpy.unique(y)) <= {0, 1}:
-            return xp.asarray(y, dtype=dtype)  # already one-hot (C, m)
+            return xp.asarray(y, dtype=dtype)  # already one-hot (C, m), (C, m, T) per step
         y = _one_hot_classes(y.reshape(-1), n)
         Y = numpy.zeros((n, y.size), dtype=dtype)
         Y[y, numpy.arange(y.size)] = 1

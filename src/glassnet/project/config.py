@@ -245,6 +245,13 @@ class RunConfig:
     model_options: dict[str, Any] = _setting(
         {}, "A zoo architecture's setting as KEY=VALUE, e.g. width=2 (repeatable).",
         _model_options, flags=("--model-option",), cli="key=value")
+    # character language models (model char_rnn, char_gru, char_lstm)
+    seq_length: int = _setting(
+        100, "char_* models: characters per training window (truncated BPTT).", _COUNT)
+    units: int = _setting(128, "char_* models: hidden units n_a per recurrent layer.", _COUNT)
+    num_layers: int = _setting(1, "char_* models: stacked recurrent layers.", _COUNT)
+    dropout: float = _setting(
+        0.0, "char_* models: dropout rate between recurrent layers (0 = off).", _FRACTION)
     hidden: tuple[int, ...] = _setting(
         [64, 32], "Hidden layer sizes, e.g. 20,7,5; empty = logistic regression.", _hidden,
         cli="text")
@@ -396,4 +403,7 @@ PRESETS: dict[str, RunConfig] = {
     # digits, trained with Adam; a dev set so that the learning curve shows train vs dev
     "digits": RunConfig(optimizer="adam", learning_rate=0.001, batch_size=64, epochs=60,
                         print_every=5, dev_fraction=0.1),
+    # the defaults of a character language model (glassnet train --model char_lstm ...)
+    "text": RunConfig(optimizer="adam", learning_rate=0.003, batch_size=32, epochs=20,
+                      print_every=1, dev_fraction=0.1, clip_norm=5.0),
 }

@@ -16,7 +16,6 @@ taking alpha0 from the optimizer when the Trainer is built.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,11 @@ from glassnet.core.errors import GlassnetError
 from glassnet.data.pipeline import InputPipeline
 from glassnet.models.zoo.catalog import input_layout as zoo_input_layout
 from glassnet.project.config import ConfigError, RunConfig
+from glassnet.project.optimization import RunResult, make_optimizer, make_schedule
 from glassnet.project.splits import infer_task, load_splits
+
+__all__ = ["RunResult", "build_model", "input_layout", "make_optimizer", "make_schedule",
+           "run_training"]
 
 
 def build_model(cfg: RunConfig, input_shape: tuple[int, ...], task: str, n_out: int) -> Any:
@@ -68,41 +71,6 @@ def build_model(cfg: RunConfig, input_shape: tuple[int, ...], task: str, n_out: 
         rng=cfg.rng,
         dtype=cfg.compute_dtype,
     )
-
-
-def make_optimizer(cfg: RunConfig) -> Any:
-    from glassnet.optim.optimizers import get_optimizer
-
-    spec: dict[str, Any] = {"name": cfg.optimizer, "learning_rate": cfg.learning_rate}
-    for key in ("beta", "beta1", "beta2", "epsilon"):
-        if getattr(cfg, key) is not None:
-            spec[key] = getattr(cfg, key)
-    try:
-        return get_optimizer(spec)
-    except TypeError as exc:
-        raise ConfigError("optimizer", f"optimizer {cfg.optimizer!r}: {exc}") from None
-
-
-def make_schedule(cfg: RunConfig) -> Any:
-    if not cfg.decay:
-        return None
-    from glassnet.optim.schedules import get_schedule
-
-    spec = {"name": cfg.decay, "time_interval": int(cfg.decay_interval)}
-    if cfg.decay in ("inverse_time", "inverse_time_decay", "time"):
-        spec["decay_rate"] = cfg.decay_rate
-    try:
-        return get_schedule(spec)
-    except TypeError as exc:
-        raise ConfigError("decay", f"decay {cfg.decay!r}: {exc}") from None
-
-
-@dataclass
-class RunResult:
-    model: Any
-    history: Any
-    metrics: dict[str, Any]
-    config: dict[str, Any]  # RunConfig.to_dict() of the run's settings
 
 
 def _errors_of(model: Any, pipe: InputPipeline, xy: tuple | None, task: str, what: str) -> dict:
@@ -151,9 +119,15 @@ def run_training(
     """
     from glassnet.core.atomic import atomic_write_json
     from glassnet.models.saving import save_model
+    from glassnet.text.charlm import is_char_model
     from glassnet.train.callbacks import Checkpoint, EarlyStopping
     from glassnet.train.trainer import Trainer
 
+    name = config.model if isinstance(config, RunConfig) else dict(config).get("model")
+    if is_char_model(name):  # a character language model: its own pipeline
+        from glassnet.project.text_run import run_text_training
+
+        return run_text_training(config, out=out, resume=resume, progress=progress)
     cfg = RunConfig.from_dict(config)
     started = time.perf_counter()
     splits = load_splits(cfg)

@@ -917,6 +917,15 @@ def main() -> int:
     if wanted("conv") or wanted("lenet") or wanted("vgg"):
         print("[conv] ...", flush=True)
         entries += bench_conv(device, torch, repeats, steps=2 if ARGS.quick else 10)
+    if wanted("rnn") or wanted("gru") or wanted("lstm"):
+        print("[recurrent] ...", flush=True)
+        sys.path.insert(0, HERE)
+        from recurrent import bench_recurrent
+
+        sys.path.pop(0)
+        entries += bench_recurrent(device, torch, repeats, 2 if ARGS.quick else 5, LR, SEED,
+                                   interleaved, summarize, torch_adam,
+                                   lambda n: ARGS.only is None or any(w in n for w in ARGS.only))
     # the limit again at the end: on a shared machine one measurement can fall in a slow
     # spell, and the FLOP efficiencies are against the best the machine showed in the run
     gemm = merge_gemm(gemm, gemm_limit(device, torch, repeats))

@@ -138,8 +138,9 @@ class CategoricalCrossEntropy(Loss):
     Along the class axis of the layout: ``(C, m)`` for dense outputs (``class_axis`` 0),
     ``(m, n_H, n_W, C)`` for a per-pixel classifier (``class_axis`` -1; the model sets it
     from its output layout).  The cost is the mean over the examples and, for images, over
-    their pixels too: J = 1/(m P) sum L, P = n_H n_W.  With a softmax output
-    dZ = (A - Y) / P (the layers apply the 1/m); from logits the cost is
+    their pixels too: J = 1/(m P) sum L, P = n_H n_W; a sequence (C, m, T_y) sums L over its
+    steps (J = 1/m sum_i sum_t L<t>).  A label of all zeros masks its step or pixel out.
+    With a softmax output dZ = (A - Y) / P (the layers apply the 1/m); from logits the cost is
     logsumexp(z) - sum_j y_j z_j, finite for any z.
     """
 
@@ -175,8 +176,13 @@ class CategoricalCrossEntropy(Loss):
         return dA if pixels == 1 else dA * (1.0 / pixels)
 
     def output_delta(self, A: Any, Y: Any) -> Any:
+        """dZ = M (A - Y) / P, M = sum_j y_j: 1 for a labelled example, step or pixel, 0 for
+        one whose label is all zeros (a padded time step, an unlabelled pixel), which then
+        adds nothing to the cost (sum_j y_j log a_j = 0) and sends back no gradient."""
         _, pixels = self._counts(A)
-        return A - Y if pixels == 1 else (A - Y) * (1.0 / pixels)
+        dZ = A - Y
+        dZ *= Y.sum(axis=self.class_axis, keepdims=True)
+        return dZ if pixels == 1 else dZ * (1.0 / pixels)
 
     def cost_from_logits(self, Z: Any, Y: Any) -> float:
         xp = get_xp()

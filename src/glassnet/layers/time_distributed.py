@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassnet.core.errors import ShapeError
 from glassnet.core.layouts import ANY
 from glassnet.layers.base import Layer, layer_from_config, layer_to_config
 from glassnet.layers.blocks.base import Block
@@ -64,6 +65,15 @@ class TimeDistributed(Block):
         if rest or self.layer.connect("dense") != "dense":
             raise ValueError(f"TimeDistributed: {self.layer.describe()} must give dense output")
         return (n_y, T_x)
+
+    def check_input(self, A_prev: Any, batch_axis: int | None = None) -> None:
+        """Sequences (n_x, m, T_x) of any length T_x (as the recurrent layers take them)."""
+        if self.input_shape is None:
+            return
+        shape = tuple(A_prev.shape)
+        if len(shape) != 3 or shape[0] != self.input_shape[0]:
+            raise ShapeError(f"{self.describe()}: expected sequences ({self.input_shape[0]}, m, "
+                             f"T_x), got {shape}")
 
     def _forward(self, A_prev: Any, training: bool) -> Any:
         n_x, m, T_x = A_prev.shape

@@ -71,6 +71,10 @@ def test_the_loss_says_where_backpropagation_starts(activation, loss, is_dZ):
     Y = (rng.uniform(size=(3, 4)) > 0.5).astype(float)
     delta, got_dZ = loss.output_gradient(A, Y, activation)
     assert got_dZ is is_dZ
+    if isinstance(loss, CategoricalCrossEntropy):  # Y not one-hot: dZ = A sum_j y_j - Y
+        np.testing.assert_allclose(delta, A * Y.sum(axis=0, keepdims=True) - Y)
+        Y = np.eye(3)[:, [0, 2, 1, 0]]  # one-hot: dZ = A - Y
+        delta, _ = loss.output_gradient(A, Y, activation)
     np.testing.assert_allclose(delta, A - Y if is_dZ else loss.gradient(A, Y))
 
 

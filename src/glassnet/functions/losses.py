@@ -176,12 +176,12 @@ class CategoricalCrossEntropy(Loss):
         return dA if pixels == 1 else dA * (1.0 / pixels)
 
     def output_delta(self, A: Any, Y: Any) -> Any:
-        """dZ = M (A - Y) / P, M = sum_j y_j: 1 for a labelled example, step or pixel, 0 for
-        one whose label is all zeros (a padded time step, an unlabelled pixel), which then
-        adds nothing to the cost (sum_j y_j log a_j = 0) and sends back no gradient."""
+        """dZ = (A s - Y) / P with s = sum_j y_j, the exact gradient of -sum_j y_j log a_j:
+        A - Y for a one-hot label, 0 for a label of all zeros (a padded time step, an
+        unlabelled pixel), which adds nothing to the cost either."""
         _, pixels = self._counts(A)
-        dZ = A - Y
-        dZ *= Y.sum(axis=self.class_axis, keepdims=True)
+        dZ = A * Y.sum(axis=self.class_axis, keepdims=True)
+        dZ -= Y
         return dZ if pixels == 1 else dZ * (1.0 / pixels)
 
     def cost_from_logits(self, Z: Any, Y: Any) -> float:

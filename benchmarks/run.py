@@ -925,7 +925,8 @@ def main() -> int:
         sys.path.pop(0)
         entries += bench_recurrent(device, torch, repeats, 2 if ARGS.quick else 5, LR, SEED,
                                    interleaved, summarize, torch_adam,
-                                   lambda n: ARGS.only is None or any(w in n for w in ARGS.only))
+                                   lambda n: ARGS.only is None or any(w in n for w in ARGS.only),
+                                   memory=not ARGS.no_memory, threads=ARGS.threads)
     # the limit again at the end: on a shared machine one measurement can fall in a slow
     # spell, and the FLOP efficiencies are against the best the machine showed in the run
     gemm = merge_gemm(gemm, gemm_limit(device, torch, repeats))

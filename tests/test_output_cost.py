@@ -85,3 +85,14 @@ def test_a_stale_forward_is_not_read_as_the_logits():
     other = np.full((1, 1), 0.5)  # not the output of the last forward pass
     assert model.layers[-1].logits_of(other) is None
     assert model.compute_cost(other, np.zeros((1, 1))) == pytest.approx(np.log(2.0))
+
+
+@pytest.mark.parametrize("activation,loss", [("softmax", "categorical_crossentropy"),
+                                             ("sigmoid", "binary_crossentropy"),
+                                             ("linear", "l2")])
+def test_a_model_given_no_loss_takes_its_output_activations(activation, loss):
+    from glassnet.layers.dense import Dense
+    from glassnet.models.sequential import Sequential
+
+    model = Sequential([Dense(4, "relu"), Dense(3, activation)])
+    assert model.loss.name == loss

@@ -136,3 +136,11 @@ def outputs_and_cost(model: Any, X: Any, Y: Any, batch_size: int = 8192) -> tupl
         parts.append(Ab)
     A = parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=axis)
     return A, total / m + model._regularization_cost(m)
+
+
+def default_loss(output_activation: str | None) -> str:
+    """The loss that goes with an output activation (a model given none takes it):
+    softmax -> categorical cross-entropy, sigmoid -> the logistic loss, anything else
+    (linear, ...) -> squared error."""
+    pairs = {"softmax": "categorical_crossentropy", "sigmoid": "binary_crossentropy"}
+    return pairs.get(output_activation or "", "l2")

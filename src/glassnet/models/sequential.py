@@ -1,16 +1,14 @@
 """Models: a stack of layers with the course's ``parameters`` and ``grads`` dictionaries.
 
-A model built from layer sizes ``[n_x, n[1], ..., n[L]]`` is the notes' L-layer
-network::
+A model built from layer sizes ``[n_x, n[1], ..., n[L]]`` is the notes' L-layer network::
 
     A[0] = X                       (n_x, m)
     Z[l] = W[l] A[l-1] + b[l]      (n[l], m)
     A[l] = g[l](Z[l])
     J    = (1/m) sum_i L(A[L](i), Y(i))  (+ lambda/(2m) sum_l ||W[l]||_F^2 with L2)
 
-Backward starts from dZ[L] = A[L] - Y when the output activation and the loss
-are the canonical pair (sigmoid + logistic loss, softmax + categorical
-cross-entropy), and from dA[L] = dL/dA[L] otherwise.
+Backward starts where the loss says (dZ[L] = A[L] - Y for a canonical pair, else dA[L]); a
+model given no loss takes its output activation's (:func:`models.outputs.default_loss`).
 
 Parameters are named as in the notes: the l-th layer that owns an index gets
 ``W{l}``, ``b{l}``; a batch norm after it adds ``gamma{l}``, ``beta{l}``.  The naming
@@ -34,7 +32,13 @@ from glassnet.functions.regularization import Regularizer, get_regularizer
 from glassnet.layers.base import Layer, layer_from_config, layer_to_config
 from glassnet.layers.compose import ArrayView, GradView, Naming, index_join, indexed
 from glassnet.models.inspection import diagnose_nonfinite, summary
-from glassnet.models.outputs import decide, encode_labels, outputs_and_cost, task_of_output
+from glassnet.models.outputs import (
+    decide,
+    default_loss,
+    encode_labels,
+    outputs_and_cost,
+    task_of_output,
+)
 
 
 def _resolve_dtype(dtype: Any) -> numpy.dtype:
@@ -56,14 +60,14 @@ class Sequential:
     def __init__(
         self,
         layers: Sequence[Layer],
-        loss: str | dict | Loss = "binary_crossentropy",
+        loss: str | dict | Loss | None = None,
         regularization: dict[str, float] | Regularizer | None = None,
         name: str = "model",
     ) -> None:
         self.layers: list[Layer] = list(layers)
         if not self.layers:
             raise ValueError("a model needs at least one layer")
-        self.loss = get_loss(loss)
+        self.loss = get_loss(default_loss(self._output_activation_name()) if loss is None else loss)
         self.regularizer = get_regularizer(regularization)
         self.name = name
         self.input_shape: tuple[int, ...] | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from glassnet._version import __version__
 from glassnet.core.errors import GlassnetError, LabelError, ModelFileError, TrainingDiverged
+from glassnet.core.threads import num_threads, set_num_threads
 from glassnet.functions.losses import MultiTaskBinaryCrossEntropy
 from glassnet.gradcheck import check_layer, gradient_check
 from glassnet.models.builders import (
@@ -43,6 +44,8 @@ __all__ = [
     "Sequential",
     "TrainingDiverged",
     "__version__",
+    "num_threads",
+    "set_num_threads",
     "check_layer",
     "deep_network",
     "gradient_check",

@@ -320,6 +320,9 @@ class RunConfig:
         None, "Float type (default: float64 with rng course, else float32).", _text(),
         choices=("float32", "float64"), optional=True)
     print_every: int = _setting(100, "Record the cost every N iterations.", _COUNT)
+    threads: int | None = _setting(
+        None, "BLAS and kernel threads (default: all cores).",
+        _number("a positive integer (or unset)", integer=True, ge=1, optional=True))
     progress: bool | None = _setting(
         None, "Progress bar (default: on a terminal).", _flag(True))
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy
 
 from glassnet.core.errors import GlassnetError
+from glassnet.core.threads import num_threads, set_num_threads
 from glassnet.data.pipeline import InputPipeline
 from glassnet.models.zoo.catalog import input_layout as zoo_input_layout
 from glassnet.project.config import ConfigError, RunConfig
@@ -129,6 +130,8 @@ def run_training(
 
         return run_text_training(config, out=out, resume=resume, progress=progress)
     cfg = RunConfig.from_dict(config)
+    if cfg.threads:
+        set_num_threads(cfg.threads)
     started = time.perf_counter()
     splits = load_splits(cfg)
     layout = input_layout(cfg)
@@ -141,6 +144,7 @@ def run_training(
             "task": task,
             "classes": splits.classes if task in ("binary", "multiclass") else None,
             "trained_on": splits.source,
+            "threads": num_threads(),
         }
     )
     X = pipe.transform(splits.train[0], "training data")

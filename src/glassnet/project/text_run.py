@@ -23,6 +23,7 @@ from typing import Any
 import numpy
 
 from glassnet.core.errors import GlassnetError
+from glassnet.core.threads import num_threads, set_num_threads
 from glassnet.data.text import TextError, one_hot, read_text, split_tail, windows
 from glassnet.project.config import ConfigError, RunConfig
 from glassnet.text.charlm import char_layers, encode, per_character, vocab_size
@@ -97,6 +98,8 @@ def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None
     from glassnet.train.trainer import Trainer
 
     cfg = text_config(config)
+    if cfg.threads:
+        set_num_threads(cfg.threads)
     started = time.perf_counter()
     if not cfg.data:
         raise ConfigError("data", "data: a character model needs a text file (--data TEXT.txt)")
@@ -126,7 +129,7 @@ def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None
     model.metadata.update({
         "task": "multiclass", "text_model": cfg.model, "seq_length": T,
         "vocabulary": vocabulary.to_dict(), "trained_on": str(cfg.data),
-        "layout": "sequence", "dev_fraction": cfg.dev_fraction,
+        "layout": "sequence", "dev_fraction": cfg.dev_fraction, "threads": num_threads(),
     })
     callbacks = []
     if cfg.early_stopping:

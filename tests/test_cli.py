@@ -431,3 +431,26 @@ def test_main_job_reaches_95_percent_on_digits(capsys, tmp_path):
     assert result["seconds"] < 60
     for name in ("architecture.json", "parameters.npz", "metrics.json", "learning_curve.png"):
         assert (tmp_path / "main" / name).is_file()
+
+
+def test_a_new_run_never_replaces_an_earlier_one(tmp_path, monkeypatch):
+    """The default folder is runs/train, then runs/train-2, ...; an --out that holds a run
+    is refused unless --overwrite."""
+    from click.testing import CliRunner
+
+    from glassnet.cli.main import cli
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    quick = ["--epochs", "1", "--no-progress", "--hidden", "8"]
+    for expected in ("runs/train", "runs/train-2"):
+        result = runner.invoke(cli, ["train", *quick])
+        assert result.exit_code == 0, result.output
+        assert f"saved to {expected}/" in result.output
+    first = (tmp_path / "runs/train/parameters.npz").read_bytes()
+    result = runner.invoke(cli, ["train", *quick, "--out", "runs/train", "--seed", "5"])
+    assert result.exit_code == 2
+    assert "holds an earlier run; pass --overwrite" in result.output
+    assert (tmp_path / "runs/train/parameters.npz").read_bytes() == first
+    result = runner.invoke(cli, ["train", *quick, "--out", "runs/train", "--overwrite"])
+    assert result.exit_code == 0, result.output

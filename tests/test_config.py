@@ -38,7 +38,8 @@ def test_every_field_has_a_default_help_and_a_flag():
         assert dashed in opts, (f.name, opts)
         assert params[f.name].help.startswith(f.metadata["help"]), f.name
     # the options that are not settings of the run
-    assert set(params) - set(RunConfig.names()) == {"config_file", "out", "resume", "as_json"}
+    assert set(params) - set(RunConfig.names()) == {"config_file", "out", "overwrite", "resume",
+                                                          "as_json"}
 
 
 def test_the_defaults_are_the_documented_ones():

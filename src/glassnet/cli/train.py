@@ -99,12 +99,15 @@ def settings_of(config_file: str | None, flags: dict[str, Any]) -> RunConfig:
 @click.command()
 @run_config_options
 @click.option("--config", "config_file", type=str, help="A TOML/YAML/JSON file of these settings.")
-@click.option("--out", type=str, default="runs/train", show_default=True, help="Output folder.")
+@click.option("--out", type=str, default=None,
+              help="Output folder (default: runs/train, or runs/train-2, -3, ... when taken).")
+@click.option("--overwrite", is_flag=True, help="Replace the run already in --out.")
 @click.option("--resume", type=str, help="Continue the killed run saved in this folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 def train(
     config_file: str | None,
-    out: str,
+    out: str | None,
+    overwrite: bool,
     resume: str | None,
     as_json: bool,
     **flags: Any,
@@ -127,6 +130,7 @@ def train(
             out = resume
         else:
             config = settings_of(config_file, flags)
+            out = _run_folder(out, overwrite)
         result = run_training(config, out=out, resume=bool(resume), progress=progress)
     except ConfigError as exc:
         _fail(flag_message(exc))
@@ -159,6 +163,25 @@ def train(
         f"trained in {m['train_seconds']:.1f} s; saved to {out}/ "
         "(architecture.json, parameters.npz, metrics.json, learning_curve.png)"
     )
+
+
+def _holds_run(folder: Path) -> bool:
+    return any((folder / name).exists() for name in ("run.json", "architecture.json"))
+
+
+def _run_folder(out: str | None, overwrite: bool) -> str:
+    """Where a new run goes: never over an earlier run unless told (``--overwrite``)."""
+    if out is not None:
+        if _holds_run(Path(out)) and not overwrite:
+            _fail(f"{out}: holds an earlier run; pass --overwrite to replace it, or choose "
+                  "another --out")
+        return out
+    base, k = Path("runs/train"), 1
+    folder = base
+    while _holds_run(folder):
+        k += 1
+        folder = base.with_name(f"{base.name}-{k}")
+    return str(folder)
 
 
 def _report_text_run(m: dict[str, Any], out: str) -> None:

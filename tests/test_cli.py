@@ -454,3 +454,19 @@ def test_a_new_run_never_replaces_an_earlier_one(tmp_path, monkeypatch):
     assert (tmp_path / "runs/train/parameters.npz").read_bytes() == first
     result = runner.invoke(cli, ["train", *quick, "--out", "runs/train", "--overwrite"])
     assert result.exit_code == 0, result.output
+
+
+def test_early_stopping_says_so_and_the_curve_ends_where_it_stopped(tmp_path):
+    from click.testing import CliRunner
+
+    from glassnet.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["train", "--early-stopping", "1", "--epochs", "400",
+                                      "--print-every", "100", "--no-progress",
+                                      "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "early stopping: the dev cost stopped improving" in result.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["stopped_early"] and metrics["best_epoch"] is not None
+    last = max(int(k) for k in metrics["costs"])
+    assert last == metrics["epochs_run"] - 1 and last < 399

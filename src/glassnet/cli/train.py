@@ -148,6 +148,9 @@ def train(
         return
     for note in m.get("notes", []):
         click.echo(f"note: {note}")
+    if m.get("stopped_early"):
+        click.echo(f"early stopping: the dev cost stopped improving; epoch {m.get('best_epoch')}"
+                   "'s parameters (the best dev cost) were kept")
     costs = result.history.costs
     if costs:
         first, last = min(costs), max(costs)

@@ -201,6 +201,7 @@ def run_training(
     metrics["costs"] = {str(k): v for k, v in history.costs.items()}
     metrics["epochs_run"] = len(history.epochs)
     metrics["stopped_early"] = history.stopped_early
+    metrics["best_epoch"] = history.best_epoch
     metrics["train_seconds"] = history.seconds
     metrics["seconds"] = time.perf_counter() - started
     metrics["notes"] = splits.notes

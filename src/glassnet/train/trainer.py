@@ -216,6 +216,7 @@ class Trainer:
                     bar.set_postfix(post, refresh=False)
                     bar.update(1)
                 if self.stop_training:
+                    self.history.costs.setdefault(epoch, cost)  # the curve ends where it stopped
                     break
         finally:
             if bar is not None:

@@ -239,3 +239,19 @@ def test_check_layer_needs_float64_and_an_input_gradient(rng):
         check_layer(layer, rng.standard_normal((4, 5)))
     result = check_layer(layer, rng.standard_normal((4, 5)), check_input=False)
     assert set(result.per_parameter) == {"W", "b"} and result.passed
+
+
+def test_a_large_model_is_checked_on_a_sample_by_default():
+    import glassnet as gn
+
+    rng = np.random.default_rng(0)
+    big = gn.deep_network([300, 80, 20, 1], seed=1, dtype="float64")
+    X, Y = rng.standard_normal((300, 4)), (rng.random((1, 4)) > 0.5) * 1.0
+    result = gn.gradient_check(big, X, Y)
+    assert result.passed and result.n_total == big.n_parameters
+    assert result.n_checked < result.n_total
+    assert f"a random sample of {result.n_total:,}" in str(result)
+    small = gn.deep_network([4, 3, 1], seed=1, dtype="float64")
+    result = gn.gradient_check(small, X[:4], Y)
+    assert result.n_checked == result.n_total == small.n_parameters
+    assert "sample" not in str(result)

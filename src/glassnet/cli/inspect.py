@@ -190,8 +190,11 @@ def info(model_dir: str, as_json: bool) -> None:
 )
 @click.option("--threshold", default=1e-7, show_default=True)
 @click.option("--seed", default=0, show_default=True)
+@click.option("--all", "check_all", is_flag=True,
+              help="Check every component (default: a random sample of a large model's).")
 def gradcheck(
-    model_dir: str | None, data: str | None, examples: int, threshold: float, seed: int
+    model_dir: str | None, data: str | None, examples: int, threshold: float, seed: int,
+    check_all: bool,
 ) -> None:
     """Gradient checking: backward pass vs two-sided differences (exit 0 only if it passes).
 
@@ -229,7 +232,7 @@ def gradcheck(
         X,
         Y,
         threshold=threshold,
-        max_per_array=None if model.n_parameters <= 5000 else 50,
+        max_per_array=None if check_all else "auto",
         seed=seed,
     )
     click.echo(f"{label}:\n{result}")

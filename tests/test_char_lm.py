@@ -32,7 +32,7 @@ def run(capsys, *args) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def bad_input(capsys, args, *words: str) -> str:
+def assert_bad_input(capsys, args, *words: str) -> str:
     code, _, err = run(capsys, *args)
     assert code == 2, err
     lines = err.strip().splitlines()
@@ -154,28 +154,28 @@ def test_save_load_round_trip_gives_identical_predictions(tmp_path):
 def test_bad_training_input(capsys, tmp_path, text_file):
     (tmp_path / "b.bin").write_bytes(bytes(range(256)))
     (tmp_path / "e.txt").write_text("")
-    bad_input(capsys, ["train", "--model", "char_lstm", "--data", tmp_path / "b.bin",
+    assert_bad_input(capsys, ["train", "--model", "char_lstm", "--data", tmp_path / "b.bin",
                        "--out", tmp_path / "r"], "binary")
-    bad_input(capsys, ["train", "--model", "char_rnn", "--data", tmp_path / "e.txt",
+    assert_bad_input(capsys, ["train", "--model", "char_rnn", "--data", tmp_path / "e.txt",
                        "--out", tmp_path / "r"], "empty")
-    bad_input(capsys, ["train", "--model", "char_gru", "--data", text_file,
+    assert_bad_input(capsys, ["train", "--model", "char_gru", "--data", text_file,
                        "--seq-length", "100000", "--out", tmp_path / "r"],
               "--seq-length", "longer than")
-    bad_input(capsys, ["train", "--model", "char_gru", "--data", text_file, "--dropout", "1",
+    assert_bad_input(capsys, ["train", "--model", "char_gru", "--data", text_file, "--dropout", "1",
                        "--out", tmp_path / "r"], "--dropout")
 
 
 def test_bad_sampling_input(capsys, lstm_run, tmp_path):
-    bad_input(capsys, ["sample", lstm_run, "--prime", "the Zé"], "outside", "'Z'", "'é'")
-    bad_input(capsys, ["sample", lstm_run, "--temperature", "0"], "--temperature")
-    bad_input(capsys, ["sample", lstm_run, "--temperature", "-1"], "--temperature")
-    bad_input(capsys, ["sample", lstm_run, "--length", "0"], "--length")
-    bad_input(capsys, ["sample", tmp_path], "not a model directory")
+    assert_bad_input(capsys, ["sample", lstm_run, "--prime", "the Zé"], "outside", "'Z'", "'é'")
+    assert_bad_input(capsys, ["sample", lstm_run, "--temperature", "0"], "--temperature")
+    assert_bad_input(capsys, ["sample", lstm_run, "--temperature", "-1"], "--temperature")
+    assert_bad_input(capsys, ["sample", lstm_run, "--length", "0"], "--length")
+    assert_bad_input(capsys, ["sample", tmp_path], "not a model directory")
     digits = tmp_path / "digits"
     assert main(["train", "--hidden", "4", "--iterations", "1", "--out", str(digits),
                  "--json"]) == 0
     capsys.readouterr()
-    bad_input(capsys, ["sample", digits], "not a text model")
+    assert_bad_input(capsys, ["sample", digits], "not a text model")
 
 
 # -- checkpoints ------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def test_every_activation_has_a_torch_twin(name):
     )
 
 
-def _dense_twin(layer: Dense, A_prev: np.ndarray, torch_g) -> None:
+def assert_dense_twin(layer: Dense, A_prev: np.ndarray, torch_g) -> None:
     ours = forward_backward(layer, A_prev, training=True)
     m = A_prev.shape[1]
     Ap, W = T(A_prev, True), T(layer.params["W"], True)
@@ -96,18 +96,18 @@ def test_dense_matches_torch(name):
     layer = built(Dense(4, name, init="xavier"), (5,), seed=1)
     layer.params["b"][...] = RNG.normal(0, 0.5, (4, 1))
     A_prev = RNG.standard_normal((5, 7)) * 2  # relu6 sees values past 6 too
-    _dense_twin(layer, A_prev, TORCH_ACTIVATIONS[name])
+    assert_dense_twin(layer, A_prev, TORCH_ACTIVATIONS[name])
 
 
 @pytest.mark.parametrize("slope", [0.01, 0.3])
 def test_dense_leaky_relu_slope_matches_torch(slope):
     layer = built(Dense(3, {"name": "leaky_relu", "slope": slope}), (4,), seed=2)
-    _dense_twin(layer, RNG.standard_normal((4, 6)), lambda z: F.leaky_relu(z, slope))
+    assert_dense_twin(layer, RNG.standard_normal((4, 6)), lambda z: F.leaky_relu(z, slope))
 
 
 def test_dense_without_bias_matches_torch():
     layer = built(Dense(3, "tanh", use_bias=False), (6,), seed=3)
-    _dense_twin(layer, RNG.standard_normal((6, 5)), torch.tanh)
+    assert_dense_twin(layer, RNG.standard_normal((6, 5)), torch.tanh)
 
 
 # -- Conv2D -----------------------------------------------------------------------------
@@ -146,7 +146,7 @@ CONV_CASES = [
 ]
 
 
-def _conv_twin(layer: Conv2D, A_prev: np.ndarray, torch_g) -> None:
+def assert_conv_twin(layer: Conv2D, A_prev: np.ndarray, torch_g) -> None:
     ours = forward_backward(layer, A_prev, training=True)
     m = A_prev.shape[0]
     (top, bottom), (left, right) = _pads(layer.padding, A_prev.shape[1:3],
@@ -170,7 +170,7 @@ def test_conv2d_matches_torch(case):
     layer = built(Conv2D(filters, f, s, padding, activation=act), shape, seed=4)
     layer.params["b"][...] = RNG.normal(0, 0.3, layer.params["b"].shape)
     A_prev = RNG.standard_normal((3, *shape))
-    _conv_twin(layer, A_prev, TORCH_ACTIVATIONS[act])
+    assert_conv_twin(layer, A_prev, TORCH_ACTIVATIONS[act])
 
 
 def test_conv2d_without_bias_and_same_pads_stride1_match_torch_same():
@@ -181,13 +181,13 @@ def test_conv2d_without_bias_and_same_pads_stride1_match_torch_same():
     A = layer.forward(A_prev)
     Z = F.conv2d(T(_nchw(A_prev)), T(layer.params["W"].transpose(3, 2, 0, 1)), padding="same")
     assert_close({"A": A}, {"A": _nhwc(N(Z))})
-    _conv_twin(layer, A_prev, lambda z: z)
+    assert_conv_twin(layer, A_prev, lambda z: z)
 
 
 def test_conv2d_softmax_over_the_channels_matches_torch():
     """Per pixel, over the channels (the class axis of (m, n_H, n_W, n_C))."""
     layer = built(Conv2D(4, 3, 1, "same", activation="softmax"), (4, 4, 2), seed=6)
-    _conv_twin(layer, RNG.standard_normal((2, 4, 4, 2)), lambda z: torch.softmax(z, dim=1))
+    assert_conv_twin(layer, RNG.standard_normal((2, 4, 4, 2)), lambda z: torch.softmax(z, dim=1))
 
 
 # -- pooling ----------------------------------------------------------------------------

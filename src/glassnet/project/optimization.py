@@ -5,9 +5,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from glassnet.core.atomic import atomic_write_json
+from glassnet.core.errors import GlassnetError
 from glassnet.project.config import ConfigError, RunConfig
+
+
+def start_run(trainer: Any, cfg: RunConfig, out: str | Path | None, resume: bool,
+              ckpt_dir: Path | None) -> None:
+    """Write the run's settings to ``out/run.json`` (what ``--resume`` reads back), and on a
+    resume load the trainer's checkpoint."""
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        atomic_write_json(Path(out) / "run.json", {"config": cfg.to_dict()})
+    if resume:
+        if ckpt_dir is None:
+            raise GlassnetError("resuming needs the run's output folder")
+        trainer.load_checkpoint(ckpt_dir)
 
 
 def make_optimizer(cfg: RunConfig) -> Any:

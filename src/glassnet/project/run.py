@@ -21,12 +21,11 @@ from typing import Any
 
 import numpy
 
-from glassnet.core.errors import GlassnetError
 from glassnet.core.threads import num_threads, set_num_threads
 from glassnet.data.pipeline import InputPipeline
 from glassnet.models.zoo.catalog import input_layout as zoo_input_layout
 from glassnet.project.config import ConfigError, RunConfig
-from glassnet.project.optimization import RunResult, make_optimizer, make_schedule
+from glassnet.project.optimization import RunResult, make_optimizer, make_schedule, start_run
 from glassnet.project.splits import infer_task, load_splits
 
 __all__ = ["RunResult", "build_model", "input_layout", "make_optimizer", "make_schedule",
@@ -177,13 +176,7 @@ def run_training(
         record_every=cfg.print_every,
         progress=progress if progress is not None else cfg.progress,
     )
-    if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        atomic_write_json(Path(out) / "run.json", {"config": cfg.to_dict()})
-    if resume:
-        if ckpt_dir is None:
-            raise GlassnetError("resuming needs the run's output folder")
-        trainer.load_checkpoint(ckpt_dir)
+    start_run(trainer, cfg, out, resume, ckpt_dir)
     history = trainer.fit(X, splits.train[1], *(dev or (None, None)))
 
     metrics: dict[str, Any] = {"task": task, "n_parameters": model.n_parameters}

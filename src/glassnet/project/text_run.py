@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy
 
-from glassnet.core.errors import GlassnetError
 from glassnet.core.threads import num_threads, set_num_threads
 from glassnet.data.text import TextError, one_hot, read_text, split_tail, windows
 from glassnet.project.config import ConfigError, RunConfig
@@ -92,7 +91,7 @@ def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None
     """Train, evaluate and (with ``out``) save a character language model."""
     from glassnet.core.atomic import atomic_write_json
     from glassnet.models.saving import save_model
-    from glassnet.project.optimization import RunResult, make_optimizer, make_schedule
+    from glassnet.project.optimization import RunResult, make_optimizer, make_schedule, start_run
     from glassnet.text.vocabulary import Vocabulary
     from glassnet.train.callbacks import Checkpoint, EarlyStopping
     from glassnet.train.trainer import Trainer
@@ -145,13 +144,7 @@ def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None
                       callbacks=callbacks, clip_value=cfg.clip_value, clip_norm=clip_norm,
                       record_every=cfg.print_every,
                       progress=progress if progress is not None else cfg.progress)
-    if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        atomic_write_json(Path(out) / "run.json", {"config": cfg.to_dict()})
-    if resume:
-        if ckpt_dir is None:
-            raise GlassnetError("resuming needs the run's output folder")
-        trainer.load_checkpoint(ckpt_dir)
+    start_run(trainer, cfg, out, resume, ckpt_dir)
     history = trainer.fit(X, Y, *(dev or (None, None)))
 
     metrics: dict[str, Any] = {"task": "language_model", "model": cfg.model,

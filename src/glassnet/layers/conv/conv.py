@@ -52,6 +52,17 @@ from glassnet.layers.conv.geometry import (
 IMPLEMENTATIONS = {"fast": fast, "plain": plain}
 
 
+def choose_implementation(layer: Layer, implementations: dict[str, Any]) -> Any:
+    """The module named by ``layer.implementation`` (a clear error for an unknown name)."""
+    try:
+        return implementations[layer.implementation]
+    except KeyError:
+        raise ValueError(
+            f"{layer.describe()}: implementation must be one of "
+            f"{', '.join(implementations)}, got {layer.implementation!r}"
+        ) from None
+
+
 class ConvND(Layer):
     """Convolution over ``ndim`` spatial axes, channels last (the shared code path).
 
@@ -161,13 +172,7 @@ class ConvND(Layer):
         return work
 
     def _implementation(self) -> Any:
-        try:
-            return IMPLEMENTATIONS[self.implementation]
-        except KeyError:
-            raise ValueError(
-                f"{self.describe()}: implementation must be one of "
-                f"{', '.join(IMPLEMENTATIONS)}, got {self.implementation!r}"
-            ) from None
+        return choose_implementation(self, IMPLEMENTATIONS)
 
     def _fused(self) -> bool:
         """Whether g is applied to Z in place (block by block in the fast version): an

@@ -31,6 +31,7 @@ from glassnet.core.backend import get_xp
 from glassnet.core.errors import ShapeError
 from glassnet.layers.base import Layer
 from glassnet.layers.conv import pool_fast, pool_plain
+from glassnet.layers.conv.conv import choose_implementation
 from glassnet.layers.conv.geometry import (
     Padding,
     output_spatial,
@@ -90,13 +91,7 @@ class PoolND(Layer):
         return (*out, input_shape[-1])
 
     def _implementation(self) -> Any:
-        try:
-            return IMPLEMENTATIONS[self.implementation]
-        except KeyError:
-            raise ValueError(
-                f"{self.describe()}: implementation must be one of "
-                f"{', '.join(IMPLEMENTATIONS)}, got {self.implementation!r}"
-            ) from None
+        return choose_implementation(self, IMPLEMENTATIONS)
 
     def forward(self, A_prev: Any, training: bool = False) -> Any:
         """max:  A = max_k A_pad[h s + di_k, w s + dj_k]  (k over the f*f kernel offsets);

@@ -21,3 +21,12 @@ class TrainingDiverged(GlassnetError):
 
 class ShapeError(GlassnetError, ValueError):
     """An input whose shape a layer does not take."""
+
+
+class MemoryBudgetError(GlassnetError):
+    """An input or a model that would need more memory than the budget allows
+    (:func:`glassnet.core.limits.memory_budget`)."""
+
+
+class RunLockedError(GlassnetError):
+    """A run folder that another living process is writing."""

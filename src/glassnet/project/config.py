@@ -21,207 +21,37 @@ from __future__ import annotations
 import copy
 import difflib
 import inspect
-import json
-import math
-import numbers
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from glassnet.core.errors import GlassnetError
 from glassnet.data.pipeline import MODES
 from glassnet.functions.initializers import INITIALIZERS
 from glassnet.optim.optimizers import OPTIMIZERS
-from glassnet.optim.schedules import SCHEDULES
-
-
-class ConfigError(GlassnetError):
-    """A bad run setting.  ``field`` names it (None for unknown keys); the message
-    starts with that name."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-Check = Callable[[str, Any], Any]  # (field name, value) -> the normalized value, or raises
-
-
-# -- checks ------------------------------------------------------------------------------------
-def _as_number(v: Any, integer: bool) -> float | int | None:
-    """``v`` as an int / float (numeric strings too, e.g. YAML's ``1e-3``); None if it is not."""
-    if isinstance(v, str):
-        try:
-            v = float(v.strip())
-        except ValueError:
-            return None
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        return None
-    x = float(v)
-    if integer:
-        return int(x) if math.isfinite(x) and x == int(x) else None
-    return x
-
-
-def _number(what: str, *, integer: bool = False, optional: bool = False,
-            gt: float | None = None, ge: float | None = None, lt: float | None = None,
-            le: float | None = None) -> Check:
-    """A check for a number in the given bounds: ``{name} must be {what}, got {value}``."""
-
-    def check(name: str, v: Any) -> Any:
-        if v is None and optional:
-            return None
-        x = _as_number(v, integer)
-        ok = (
-            x is not None and math.isfinite(x)
-            and (gt is None or x > gt) and (ge is None or x >= ge)
-            and (lt is None or x < lt) and (le is None or x <= le)
-        )
-        if not ok:
-            raise ConfigError(name, f"{name} must be {what}, got {v!r}")
-        return x
-
-    return check
-
-
-_POSITIVE = _number("a positive number", gt=0)
-_POSITIVE_OR_NONE = _number("a positive number (or unset)", gt=0, optional=True)
-_NON_NEGATIVE = _number(">= 0", ge=0)
-_FRACTION = _number("in [0, 1)", ge=0, lt=1)
-_BETA = _number("in [0, 1) (or unset)", ge=0, lt=1, optional=True)
-_COUNT = _number("a positive integer", integer=True, ge=1)
-_COUNT_OR_ZERO = _number("a non-negative integer (0 = off)", integer=True, ge=0)
-_SEED = _number("a non-negative integer", integer=True, ge=0)
-
-
-def _text(optional: bool = True) -> Check:
-    def check(name: str, v: Any) -> Any:
-        if (v is None and optional) or isinstance(v, os.PathLike):
-            return v if v is None else os.fspath(v)
-        if not isinstance(v, str):
-            raise ConfigError(name, f"{name} must be a string, got {v!r}")
-        return v
-
-    return check
-
-
-def _flag(optional: bool) -> Check:
-    def check(name: str, v: Any) -> Any:
-        if (v is None and optional) or isinstance(v, bool):
-            return v
-        if isinstance(v, int) and v in (0, 1):
-            return bool(v)
-        raise ConfigError(name, f"{name} must be true or false, got {v!r}")
-
-    return check
-
-
-def _hidden(name: str, v: Any) -> tuple[int, ...]:
-    """``"20,7,5"``, ``[20, 7, 5]``, ``20``, ``""``/``None``/``[]`` (logistic regression)."""
-    raw = v
-    if v is None:
-        v = []
-    if isinstance(v, str):
-        try:
-            v = [int(h) for h in v.replace(" ", "").split(",") if h]
-        except ValueError:
-            raise ConfigError(name, f"{name}: expected sizes like 20,7,5, got {raw!r}") from None
-    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
-        v = [v]
-    if not isinstance(v, list | tuple):
-        raise ConfigError(name, f"{name}: expected sizes like [20, 7, 5], got {raw!r}")
-    sizes = [_as_number(h, integer=True) for h in v]
-    if any(s is None or s < 1 for s in sizes):
-        raise ConfigError(name, f"{name}: layer sizes must be positive integers, got {raw!r}")
-    return tuple(sizes)
-
-
-def _keep_prob(name: str, v: Any) -> Any:
-    """None, one probability for every hidden layer, or one per hidden layer."""
-    one = _number("in (0, 1]", gt=0, le=1, optional=True)
-    return tuple(one(name, k) for k in v) if isinstance(v, list | tuple) else one(name, v)
-
-
-def _activation(optional: bool) -> Check:
-    def check(name: str, v: Any) -> Any:
-        v = _text(optional)(name, v)
-        if v is not None:
-            from glassnet.functions.activations import get_activation
-
-            try:
-                get_activation(v)
-            except ValueError as exc:
-                raise ConfigError(name, f"{name}: {exc}") from None
-        return v
-
-    return check
-
-
-def _decay(name: str, v: Any) -> str | None:
-    v = _text()(name, v)
-    if v is None:
-        return None
-    key = v.strip().lower().replace("-", "_")
-    if key not in SCHEDULES:
-        raise ConfigError(name, f"{name} {v!r}: expected one of {', '.join(SCHEDULES)}")
-    return key
-
-
-def _model_options(name: str, v: Any) -> dict[str, Any]:
-    v = {} if v is None else v
-    if not isinstance(v, Mapping):
-        raise ConfigError(name, f"{name} must be a table of KEY = VALUE, got {v!r}")
-    return {str(k): val for k, val in v.items()}
-
-
-def _augment(name: str, v: Any) -> dict[str, Any] | None:
-    """A dict of augmentation options or its JSON text, e.g. ``{"flip": true, "crop": 4}``."""
-    if v is None:
-        return None
-    if isinstance(v, str):
-        try:
-            v = json.loads(v)
-        except json.JSONDecodeError:
-            raise ConfigError(
-                name, f'{name}: expected JSON such as {{"flip": true}}, got {v!r}') from None
-    if not isinstance(v, Mapping):
-        raise ConfigError(name, f'{name}: expected options such as {{"flip": true}}, got {v!r}')
-    from glassnet.data import Augmenter
-
-    try:
-        Augmenter(dict(v))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(name, f"{name}: {exc}") from None
-    return dict(v)
-
-
-def _one_of(choices: tuple[str, ...], optional: bool = False) -> Check:
-    def check(name: str, v: Any) -> Any:
-        if v is None and optional:
-            return None
-        if v not in choices:
-            listed = ", ".join(repr(c) for c in choices)
-            raise ConfigError(name, f"{name} must be one of {listed}, got {v!r}")
-        return v
-
-    return check
-
-
-def _setting(default: Any, help: str, check: Check, *, choices: tuple[str, ...] | None = None,
-             flags: tuple[str, ...] = (), cli: str | None = None, optional: bool = False) -> Any:
-    """A field: its default, help, check (+ choices), extra flag spellings, CLI form.
-
-    ``cli``: how the command line takes it when not from the type: "text" (parsed by the
-    check), "key=value" (repeatable), "float" (one value of a number-or-list field).
-    """
-    if choices is not None:
-        check = _one_of(choices, optional)
-    meta = {"help": help, "check": check, "choices": choices, "flags": flags, "cli": cli}
-    if isinstance(default, list | dict):
-        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
-    return field(default=default, metadata=meta)
-
+from glassnet.project.config_checks import (
+    _BETA,
+    _COUNT,
+    _COUNT_OR_ZERO,
+    _FRACTION,
+    _NON_NEGATIVE,
+    _POSITIVE,
+    _POSITIVE_OR_NONE,
+    _SEED,
+    ConfigError,
+    _activation,
+    _augment,
+    _column,
+    _columns,
+    _decay,
+    _flag,
+    _hidden,
+    _image_size,
+    _keep_prob,
+    _model_options,
+    _number,
+    _setting,
+    _text,
+)
 
 _TASKS = ("binary", "multiclass", "multilabel", "regression")
 
@@ -238,6 +68,17 @@ class RunConfig:
         None, "Test data (default: the file's test part, or test_fraction held out).", _text())
     test_fraction: float = _setting(
         0.2, "Share of the data held out as test set when there is no test data.", _FRACTION)
+    label: int | str | None = _setting(
+        None, "A CSV's label column: a header name or an index (default: the last).",
+        _column, cli="text")
+    features: tuple[int | str, ...] | None = _setting(
+        None, "A CSV's feature columns, e.g. age,bmi or 0,2 (default: all but the label).",
+        _columns, cli="text")
+    image_size: tuple[int, int] | None = _setting(
+        None, "An image folder's size HxW, e.g. 28x28 (default: the images' own size when "
+        "they all agree, else 64x64).", _image_size, cli="text")
+    grayscale: bool = _setting(
+        False, "Read an image folder as one grey channel (default: RGB).", _flag(False))
     # the network
     model: str | None = _setting(
         None, "A zoo architecture (e.g. small_convnet, small_resnet); default: a dense "

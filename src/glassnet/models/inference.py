@@ -24,6 +24,8 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy
+
 from glassnet.core.backend import get_xp
 from glassnet.core.errors import GlassnetError, ShapeError
 from glassnet.core.limits import check_size, memory_budget
@@ -86,19 +88,21 @@ def inference_batch_size(model: Any, budget_bytes: int | None = None) -> int:
 
 
 def _as_input(model: Any, X: Any) -> Any:
-    """X as an array of the backend, checked against the model's input (no copy of X: each
-    batch is converted to the model's dtype on its own)."""
-    xp = get_xp()
-    if not isinstance(X, xp.ndarray):
-        X = xp.asarray(X)
+    """X checked against the model's input, left where it is (no copy of X: each batch is
+    moved to the backend and converted to the model's dtype on its own)."""
+    if not (hasattr(X, "shape") and hasattr(X, "dtype")):
+        X = numpy.asarray(X)
     model.check_input(X)
     return X
 
 
 def _batch(model: Any, X: Any, start: int, stop: int) -> Any:
-    """Examples start..stop-1 of X in the model's dtype."""
+    """Examples start..stop-1 of X, an array of the backend in the model's dtype."""
+    xp = get_xp()
     Xb = model.input_layout.slice(X, start, stop)
-    return Xb if Xb.dtype == model.dtype else get_xp().asarray(Xb, dtype=model.dtype)
+    if xp is numpy and type(Xb) is numpy.ndarray and Xb.dtype == model.dtype:
+        return Xb  # (a no-op conversion skipped on the latency path)
+    return xp.asarray(Xb, dtype=model.dtype)
 
 
 def _batch_function(model: Any, fn: str | Callable[[Any], Any], threshold: float

@@ -1,10 +1,10 @@
-"""``glassnet evaluate``, ``predict``, ``info`` and ``gradcheck``: look at a saved model."""
+"""``glassnet evaluate``, ``info`` and ``gradcheck``: look at a saved model (``predict`` is
+:mod:`glassnet.cli.predict`)."""
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -63,82 +63,6 @@ def evaluate(model_dir: str, data: str, split: str | None, as_json: bool) -> Non
         click.echo("  confusion matrix (rows: true, columns: predicted):")
         for row in res["confusion_matrix"]:
             click.echo("    " + " ".join(f"{v:5d}" for v in row))
-
-
-def _read_inputs(paths: tuple[str, ...], pipe: Any) -> tuple[numpy.ndarray, list[str]]:
-    shape = tuple(pipe.example_shape)
-    images, names = [], []
-    for p in paths:
-        path = Path(p)
-        if not path.exists():
-            _fail(f"{p}: no such file")
-        suffix = path.suffix.lower()
-        if suffix in (".npy", ".npz", ".csv"):
-            if suffix == ".npy":
-                arr = numpy.load(path, allow_pickle=False)
-            elif suffix == ".npz":
-                with numpy.load(path, allow_pickle=False) as z:
-                    key = "x" if "x" in z.files else z.files[0]
-                    arr = z[key]
-            else:
-                arr = numpy.loadtxt(path, delimiter=",", ndmin=2)
-            if arr.shape == shape:
-                arr = arr[None]
-            images.append(arr)
-            names += [f"{p}[{i}]" for i in range(len(arr))]
-        else:
-            from PIL import Image, UnidentifiedImageError
-
-            if len(shape) != 3:
-                _fail(f"{p}: this model takes {shape} arrays, not images")
-            try:
-                with Image.open(path) as im:
-                    im = im.convert("RGB" if shape[2] == 3 else "L").resize((shape[1], shape[0]))
-                    arr = numpy.asarray(im).reshape(shape)
-            except (UnidentifiedImageError, OSError) as exc:
-                _fail(f"{p}: not an image or array file ({exc.__class__.__name__})")
-            if pipe.scale is None and arr.dtype == numpy.uint8 and shape[-1] in (1, 3):
-                arr = arr.astype(numpy.float32)
-            images.append(arr[None])
-            names.append(p)
-    x = numpy.concatenate(images) if len(images) > 1 else images[0]
-    return x, names
-
-
-@click.command()
-@click.argument("model_dir")
-@click.argument("inputs", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True)
-def predict(model_dir: str, inputs: tuple[str, ...], as_json: bool) -> None:
-    """Predict the class (and probability) of image files or array files (.npy/.npz/.csv)."""
-    model, pipe = _load(model_dir)
-    x, names = _read_inputs(inputs, pipe)
-    X = pipe.transform(x, "input")
-    A = numpy.asarray(model.predict_proba(X))
-    classes = model.metadata.get("classes")
-    rows = []
-    task = model.task
-    for i, name in enumerate(names):
-        if task == "multiclass":
-            c = int(A[:, i].argmax())
-            prob = float(A[c, i])
-        elif task == "binary":
-            c = int(A[0, i] > 0.5)
-            prob = float(A[0, i] if c == 1 else 1 - A[0, i])
-        else:
-            rows.append({"input": name, "output": A[:, i].tolist()})
-            continue
-        label = classes[c] if classes and c < len(classes) else str(c)
-        rows.append({"input": name, "class": c, "label": label, "probability": prob})
-    if as_json:
-        click.echo(json.dumps(rows))
-        return
-    for r in rows:
-        if "class" in r:
-            prob = r["probability"]
-            click.echo(f"{r['input']}: {r['label']} (class {r['class']}, probability {prob:.3f})")
-        else:
-            click.echo(f"{r['input']}: {r['output']}")
 
 
 @click.command()

@@ -9,7 +9,8 @@ import click
 
 from glassnet._version import __version__
 from glassnet.cli.common import EXIT_BAD_INPUT
-from glassnet.cli.inspect import evaluate, gradcheck, info, predict
+from glassnet.cli.inspect import evaluate, gradcheck, info
+from glassnet.cli.predict import predict
 from glassnet.cli.sample import sample
 from glassnet.cli.search import search
 from glassnet.cli.strategy import diagnose_command, errors, select

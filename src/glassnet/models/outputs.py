@@ -115,29 +115,6 @@ def encode_labels(y: Any, task: str, n: int, dtype: Any, missing_ok: bool = Fals
     return xp.asarray(Y, dtype=dtype)
 
 
-def outputs_and_cost(model: Any, X: Any, Y: Any, batch_size: int = 8192) -> tuple[Any, float]:
-    """A[L] in inference mode and the cost J on (X, Y), both batch by batch.
-
-    Each batch's cost comes from its own logits (exact for the canonical pairs), so
-    J = (1/m) sum over batches of m_b J_b, plus the regularization terms.
-    """
-    xp = get_xp()
-    X = xp.asarray(X, dtype=model.dtype)
-    model.check_input(X)
-    axis = model._label_batch_axis(Y)
-    m = X.shape[model.batch_axis]
-    parts, total = [], 0.0
-    for start, Xb in zip(range(0, m, batch_size), model._batches(X, batch_size), strict=True):
-        Ab = model.forward(Xb, training=False)
-        index = [slice(None)] * Y.ndim
-        index[axis] = slice(start, start + batch_size)
-        Yb = Y[tuple(index)]
-        total += model._loss_cost(Ab, Yb) * Yb.shape[axis]
-        parts.append(Ab)
-    A = parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=axis)
-    return A, total / m + model._regularization_cost(m)
-
-
 def default_loss(output_activation: str | None) -> str:
     """The loss that goes with an output activation (a model given none takes it):
     softmax -> categorical cross-entropy, sigmoid -> the logistic loss, anything else

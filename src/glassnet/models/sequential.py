@@ -31,14 +31,9 @@ from glassnet.functions.losses import Loss, get_loss
 from glassnet.functions.regularization import Regularizer, get_regularizer
 from glassnet.layers.base import Layer, layer_from_config, layer_to_config
 from glassnet.layers.compose import ArrayView, GradView, Naming, index_join, indexed
+from glassnet.models.inference import outputs_and_cost, predict_in_batches
 from glassnet.models.inspection import diagnose_nonfinite, summary
-from glassnet.models.outputs import (
-    decide,
-    default_loss,
-    encode_labels,
-    outputs_and_cost,
-    task_of_output,
-)
+from glassnet.models.outputs import default_loss, encode_labels, task_of_output
 
 
 def _resolve_dtype(dtype: Any) -> numpy.dtype:
@@ -288,12 +283,10 @@ class Sequential:
         Z = logits_of(AL) if logits_of is not None else None
         return self.loss.output_cost(AL, Y, Z, self._output_activation_name())
 
-    def outputs_and_cost(self, X: Any, Y: Any, batch_size: int = 8192) -> tuple[Any, float]:
-        """A[L] in inference mode and the cost J on (X, Y), both batch by batch.
-
-        Each batch's cost comes from its own logits (exact for the canonical pairs), so
-        J = (1/m) sum over batches of m_b J_b, plus the regularization terms.
-        """
+    def outputs_and_cost(self, X: Any, Y: Any, batch_size: int | None = None
+                         ) -> tuple[Any, float]:
+        """A[L] in inference mode and the cost J on (X, Y), batch by batch (batches sized by
+        memory unless ``batch_size``): :func:`glassnet.models.inference.outputs_and_cost`."""
         return outputs_and_cost(self, X, Y, batch_size)
 
     def _label_batch_axis(self, Y: Any) -> int:
@@ -354,27 +347,15 @@ class Sequential:
         """binary, multiclass, multilabel or regression, from the output layer and loss."""
         return task_of_output(self.output_activation, self.loss.name, self.n_outputs)
 
-    def _batches(self, X: Any, batch_size: int):
-        """Consecutive batches of X's examples, cut along the input layout's batch axis."""
-        layout = self.input_layout
-        for start in range(0, layout.n_examples(X), batch_size):
-            yield layout.slice(X, start, start + batch_size)
+    def predict_proba(self, X: Any, batch_size: int | None = None) -> Any:
+        """A[L] in inference mode: probabilities for sigmoid/softmax outputs, values otherwise;
+        in batches sized by memory (:func:`glassnet.models.inference.predict_in_batches`)."""
+        return predict_in_batches(self, X, "predict_proba", batch_size)
 
-    def predict_proba(self, X: Any, batch_size: int = 8192) -> Any:
-        """A[L] in inference mode: probabilities for sigmoid/softmax outputs, values otherwise."""
-        xp = get_xp()
-        if not (xp is numpy and type(X) is numpy.ndarray and X.dtype == self.dtype):
-            X = xp.asarray(X, dtype=self.dtype)  # (a no-op call skipped on the latency path)
-        self.check_input(X)
-        if X.shape[self.batch_axis] <= batch_size:  # one example (latency) or one batch
-            return self.forward(X, training=False)
-        parts = [self.forward(b, training=False) for b in self._batches(X, batch_size)]
-        return xp.concatenate(parts, axis=self.output_layout.batch_axis)
-
-    def predict(self, X: Any, threshold: float = 0.5) -> Any:
+    def predict(self, X: Any, threshold: float = 0.5, batch_size: int | None = None) -> Any:
         """Predictions, ``(1, m)`` for binary (A > 0.5) and multiclass (argmax over classes);
-        ``(k, m)`` 0/1 for multi-label; A[L] itself for regression."""
-        return decide(self.predict_proba(X), self.task, threshold, self.class_axis)
+        ``(k, m)`` 0/1 for multi-label; A[L] itself for regression (batch by batch)."""
+        return predict_in_batches(self, X, "predict", batch_size, threshold)
 
     # -- labels -----------------------------------------------------------------------
     def prepare_labels(self, y: Any) -> Any:

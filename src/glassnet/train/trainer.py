@@ -330,12 +330,9 @@ def fit(
     return Trainer(model, **kwargs).fit(X, Y, X_dev, Y_dev)
 
 
-def evaluate(model: Any, X: Any, Y: Any) -> dict[str, float]:
-    """Cost and (for classifiers) accuracy of ``model`` on (X, Y)."""
-    Yp = model.prepare_labels(Y)
-    A, cost = model.outputs_and_cost(X, Yp)
-    out = {"cost": cost}
-    acc = accuracy_of(model, A, Yp)
-    if acc is not None:
-        out["accuracy"] = acc
-    return out
+def evaluate(model: Any, X: Any, Y: Any, batch_size: int | None = None) -> dict[str, float]:
+    """Cost and (for classifiers) accuracy of ``model`` on (X, Y), batch by batch (batches
+    sized by memory unless ``batch_size``): the peak memory does not grow with m."""
+    from glassnet.models.inference import evaluate_in_batches
+
+    return evaluate_in_batches(model, X, model.prepare_labels(Y), batch_size)

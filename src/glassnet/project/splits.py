@@ -224,10 +224,11 @@ def evaluation_rows(data: str, split: str | None, record: dict[str, Any] | None)
     return train.x, train.y, f"all {len(train.x)} rows ({why})"
 
 
-def _refuse(reason: str, n_classes: int) -> ConfigError:
+def _refuse(reason: str, n_classes: int, classes: str = "") -> ConfigError:
+    classes = classes or f"--task multiclass for a {n_classes}-class classifier"
     return ConfigError(
         "task", f"task: cannot tell from the labels: {reason}; pass --task regression to "
-        f"predict the value, or --task multiclass for a {n_classes}-class classifier")
+        f"predict the value, or {classes}")
 
 
 def _check_class_labels(y: numpy.ndarray) -> None:
@@ -236,10 +237,12 @@ def _check_class_labels(y: numpy.ndarray) -> None:
     lo, hi, k, m = int(values[0]), int(values[-1]), len(values), len(y)
     span = f"{k} distinct integers from {lo} to {hi} in {m} rows"
     if lo < 0:
-        raise _refuse(f"{span} include negative values, which are not class indices", k)
+        raise _refuse(f"{span} include negative values, which are not class indices", k,
+                      f"renumber the {k} classes 0..{k - 1} for a classifier")
     if k > 2 and hi + 1 > 2 * k:
         raise _refuse(f"{span} leave most of the {hi + 1} class indices 0..{hi} unused, "
-                      "so they are not class indices 0..C-1", hi + 1)
+                      "so they are not class indices 0..C-1", hi + 1,
+                      f"renumber the {k} classes 0..{k - 1} for a classifier")
     if k > FEW_CLASSES and m < MIN_ROWS_PER_CLASS * k:
         raise _refuse(f"{span} ({m / k:.1f} rows per value; classes need at least "
                       f"{MIN_ROWS_PER_CLASS} on average) look like a quantity, not classes",

@@ -212,7 +212,8 @@ def evaluation_rows(data: str, split: str | None, record: dict[str, Any] | None)
         return ds.x, ds.y, f"{split} part: {len(ds.x)} rows"
     train, test = load_train_test(data)
     if test is not None:
-        return test.x, test.y, f"test part: {len(test.x)} rows"
+        beside = f" ({test.source})" if Path(test.source) != Path(data) else ""
+        return test.x, test.y, f"test part{beside}: {len(test.x)} rows"
     why = _why_all_rows(train, data, record)
     if why is None:
         test_idx, _ = test_part_of(train, record)

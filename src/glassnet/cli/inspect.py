@@ -29,36 +29,39 @@ def _load(directory: str) -> tuple[Any, Any]:
 @click.command()
 @click.argument("model_dir")
 @click.option(
-    "--data", required=True, help="Dataset file to evaluate on (its test part if it has one)."
-)
-@click.option("--split", default=None, help="train or test (default: test if the file has one).")
+    "--data", required=True,
+    help="Dataset file to evaluate on: its test part, or the rows the run held out of it.")
+@click.option("--split", default=None,
+              help="test (default: the file's test part, or the run's held-out test rows of "
+                   "its training file), train, or all (every row).")
 @click.option("--json", "as_json", is_flag=True)
 def evaluate(model_dir: str, data: str, split: str | None, as_json: bool) -> None:
-    """Cost, accuracy, precision/recall/F1 and confusion matrix of a saved model; for a
-    character language model, the cross-entropy per character on a text file."""
+    """Cost, accuracy, precision/recall/F1 and confusion matrix (RMSE, MAE and R^2 for
+    regression) of a saved model; for a character language model, the cross-entropy per
+    character on a text file."""
     from glassnet.cli.sample import evaluate_text, is_text_run
-    from glassnet.data import load_dataset, load_train_test
     from glassnet.project.run import _errors_of
+    from glassnet.project.splits import evaluation_rows
 
     if is_text_run(model_dir):
         evaluate_text(model_dir, data, as_json)
         return
 
     model, pipe = _load(model_dir)
-    if split is None:
-        train, test = load_train_test(data)
-        ds = test if test is not None else train
-    else:
-        ds = load_dataset(data, split)
-    res = _errors_of(model, pipe, (ds.x, ds.y), model.task, f"{data}")
-    res["m"] = int(len(ds.x))
+    x, y, rows = evaluation_rows(data, split, model.metadata.get("split"))
+    res = _errors_of(model, pipe, (x, y), model.task, f"{data}")
+    res["m"] = int(len(x))
+    res["rows"] = rows
     if as_json:
         click.echo(json.dumps(res))
         return
-    click.echo(f"{data}: {res['m']} examples")
-    for key in ("cost", "accuracy", "precision", "recall", "f1", "macro_f1"):
+    click.echo(f"{data}: {rows}")
+    for key in ("cost", "accuracy", "precision", "recall", "f1", "macro_f1", "rmse", "mae",
+                "r2", "baseline_rmse"):
         if key in res:
-            click.echo(f"  {key:>9}: {res[key]:.4f}")
+            click.echo(f"  {key:>13}: {res[key]:.4f}")
+    if "baseline_rmse" in res:
+        click.echo("  (baseline_rmse: predicting the training targets' mean)")
     if "confusion_matrix" in res:
         click.echo("  confusion matrix (rows: true, columns: predicted):")
         for row in res["confusion_matrix"]:

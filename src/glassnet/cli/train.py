@@ -158,6 +158,10 @@ def train(
     for name in ("train", "train_dev", "dev", "test"):
         if f"{name}_accuracy" in m:
             click.echo(f"{name} accuracy: {m[f'{name}_accuracy']:.2%}")
+        elif "rmse" in m.get(name, {}):
+            r = m[name]
+            click.echo(f"{name}: RMSE {r['rmse']:.4g}, MAE {r['mae']:.4g}, R^2 {r['r2']:.4f} "
+                       f"(predicting the training mean: RMSE {r['baseline_rmse']:.4g})")
         elif name in m:
             click.echo(f"{name} cost: {m[name]['cost']:.6f}")
     if "diagnosis" in m:

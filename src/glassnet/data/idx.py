@@ -73,7 +73,9 @@ def load_mnist(images_path: PathLike, labels_path: PathLike) -> Dataset:
         raise DataError(f"{ip}: expected IDX images of 3 dimensions, got shape {x.shape}")
     if y.ndim != 1:
         raise DataError(f"{Path(labels_path)}: expected 1-D IDX labels, got shape {y.shape}")
-    classes = [str(c) for c in range(int(y.max()) + 1)] if y.size else None
+    classes = None  # names for labels that are class indices 0..C-1 (not a count of 400M)
+    if y.size and int(y.min()) >= 0 and int(y.max()) < 2 * len(numpy.unique(y)):
+        classes = [str(c) for c in range(int(y.max()) + 1)]
     return _finish(x, y, classes, ip, f"labels {Path(labels_path).name}")
 
 

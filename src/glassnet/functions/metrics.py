@@ -10,6 +10,13 @@ For a class c::
 With several classes, ``average="macro"`` is the plain mean over classes,
 ``"weighted"`` weights each class by its number of true examples, ``"micro"``
 pools the counts (equal to accuracy for single-label problems).
+
+Regression targets ``y`` and predictions ``y_hat`` are ``(m,)`` or ``(m, k)`` values::
+
+    RMSE = sqrt(mean((y_hat - y)^2))     in the targets' units (over all m k entries)
+    MAE  = mean(|y_hat - y|)
+    R^2  = 1 - sum((y - y_hat)^2) / sum((y - mean(y))^2)   per output, then averaged:
+           1 is perfect, 0 is predicting the set's own mean, < 0 is worse than that
 """
 
 from __future__ import annotations
@@ -177,3 +184,55 @@ def masked_accuracy(A: Any, Y: Any, threshold: float = 0.5) -> float:
     right = ((A > threshold) == (_filled(Y, M) > 0.5)) * M
     return float(right.sum()) / n
 
+
+
+def _values(y_true: Any, y_pred: Any) -> tuple[numpy.ndarray, numpy.ndarray]:
+    t = numpy.asarray(to_numpy(y_true), dtype=numpy.float64)
+    p = numpy.asarray(to_numpy(y_pred), dtype=numpy.float64)
+    if t.ndim == 1:
+        t = t[:, None]
+    if p.ndim == 1:
+        p = p[:, None]
+    if t.shape != p.shape:
+        raise ValueError(f"y_true has shape {t.shape} but y_pred has {p.shape}; expected (m,) "
+                         "or (m, k) for both")
+    return t, p
+
+
+def rmse(y_true: Any, y_pred: Any) -> float:
+    """Root mean squared error, in the targets' units."""
+    t, p = _values(y_true, y_pred)
+    return float(numpy.sqrt(numpy.mean((p - t) ** 2))) if t.size else 0.0
+
+
+def mae(y_true: Any, y_pred: Any) -> float:
+    """Mean absolute error, in the targets' units."""
+    t, p = _values(y_true, y_pred)
+    return float(numpy.mean(numpy.abs(p - t))) if t.size else 0.0
+
+
+def r2_score(y_true: Any, y_pred: Any) -> float:
+    """The coefficient of determination, averaged over outputs (an output whose targets are
+    all equal counts 1.0 if predicted exactly, else 0.0)."""
+    t, p = _values(y_true, y_pred)
+    if not t.size:
+        return 0.0
+    ss_res = ((t - p) ** 2).sum(axis=0)
+    ss_tot = ((t - t.mean(axis=0)) ** 2).sum(axis=0)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        per_output = numpy.where(ss_tot > 0, 1.0 - ss_res / ss_tot,
+                                 numpy.where(ss_res == 0, 1.0, 0.0))
+    return float(per_output.mean())
+
+
+def regression_report(y_true: Any, y_pred: Any, baseline: Any = None) -> dict:
+    """RMSE, MAE and R^2; with ``baseline`` (a constant prediction per output, e.g. the training
+    targets' mean) also ``baseline_rmse`` and ``baseline_mae``, the numbers a model must beat."""
+    t, _ = _values(y_true, y_pred)
+    report = {"rmse": rmse(y_true, y_pred), "mae": mae(y_true, y_pred),
+              "r2": r2_score(y_true, y_pred)}
+    if baseline is not None:
+        constant = numpy.broadcast_to(numpy.asarray(baseline, dtype=numpy.float64).reshape(1, -1),
+                                      t.shape)
+        report.update(baseline_rmse=rmse(t, constant), baseline_mae=mae(t, constant))
+    return report

@@ -21,8 +21,10 @@ from typing import Any
 
 import numpy
 
+from glassnet.core.backend import to_numpy
 from glassnet.core.threads import num_threads, set_num_threads
 from glassnet.data.pipeline import InputPipeline
+from glassnet.data.targets import fold_into_output, scaler_for
 from glassnet.models.zoo.catalog import input_layout as zoo_input_layout
 from glassnet.project.config import ConfigError, RunConfig
 from glassnet.project.optimization import RunResult, make_optimizer, make_schedule, start_run
@@ -84,6 +86,13 @@ def _errors_of(model: Any, pipe: InputPipeline, xy: tuple | None, task: str, wha
     result: dict[str, Any] = {"cost": out["cost"]}
     if "accuracy" in out:
         result["accuracy"] = out["accuracy"]
+    if task == "regression":  # in the targets' units; the baseline predicts the training mean
+        from glassnet.functions.metrics import regression_report
+
+        y = numpy.asarray(xy[1], dtype=numpy.float64)
+        pred = numpy.asarray(to_numpy(model.predict(X)), dtype=numpy.float64).T
+        result.update(regression_report(y.reshape(len(y), -1), pred,
+                                        model.metadata.get("target_mean")))
     if task in ("binary", "multiclass"):
         pred = numpy.asarray(model.predict(X)).reshape(-1)
         report = classification_report(
@@ -93,6 +102,10 @@ def _errors_of(model: Any, pipe: InputPipeline, xy: tuple | None, task: str, wha
         if "f1" in report:
             result.update(precision=report["precision"], recall=report["recall"], f1=report["f1"])
     return result
+
+
+def _scaled(targets: Any, y: Any) -> Any:
+    return targets.transform(y) if targets is not None else y
 
 
 def input_layout(cfg: RunConfig) -> str:
@@ -138,18 +151,21 @@ def run_training(
     task, n_out = infer_task(splits.train[1], splits.classes, cfg.task)
     model = build_model(cfg, pipe.input_shape, task, n_out)
     pipe.attach(model)
+    targets = scaler_for(model, task, splits.train[1], splits.notes)  # regression: standardized
     model.metadata.update(
         {
             "task": task,
             "classes": splits.classes if task in ("binary", "multiclass") else None,
             "trained_on": splits.source,
             "threads": num_threads(),
+            "split": splits.record,
+            **(targets.metadata() if targets is not None else {}),
         }
     )
     X = pipe.transform(splits.train[0], "training data")
     dev = None
     if splits.dev is not None:
-        dev = (pipe.transform(splits.dev[0], "dev data"), splits.dev[1])
+        dev = (pipe.transform(splits.dev[0], "dev data"), _scaled(targets, splits.dev[1]))
 
     callbacks = []
     if cfg.early_stopping:  # RunConfig makes sure there is a dev set
@@ -177,7 +193,8 @@ def run_training(
         progress=progress if progress is not None else cfg.progress,
     )
     start_run(trainer, cfg, out, resume, ckpt_dir)
-    history = trainer.fit(X, splits.train[1], *(dev or (None, None)))
+    history = trainer.fit(X, _scaled(targets, splits.train[1]), *(dev or (None, None)))
+    fold_into_output(model, targets)  # the model now predicts in the targets' own units
 
     metrics: dict[str, Any] = {"task": task, "n_parameters": model.n_parameters}
     for name, xy in (
@@ -189,8 +206,9 @@ def run_training(
         res = _errors_of(model, pipe, xy, task, f"{name} data")
         if res:
             metrics[name] = res
-            if "accuracy" in res:
-                metrics[f"{name}_accuracy"] = res["accuracy"]
+            for key in ("accuracy", "rmse", "baseline_rmse"):
+                if key in res:
+                    metrics[f"{name}_{key}"] = res[key]
     metrics["costs"] = {str(k): v for k, v in history.costs.items()}
     metrics["epochs_run"] = len(history.epochs)
     metrics["stopped_early"] = history.stopped_early

@@ -36,17 +36,19 @@ def _take(
 def load_splits(cfg: RunConfig) -> Splits:
     """Train/test (+ dev and train-dev held out of train) as configured."""
     from glassnet.data import digits, load_dataset, load_train_test
+    from glassnet.project.loader_options import loader_options
 
+    options = loader_options(cfg, cfg.data)
     if cfg.data is None:
         ds, test = digits(), None
     else:
-        ds, test = load_train_test(cfg.data)
+        ds, test = load_train_test(cfg.data, **options)
     if cfg.test_data is not None:
-        test = load_dataset(cfg.test_data, "train")
+        test = load_dataset(cfg.test_data, "train", **loader_options(cfg, cfg.test_data, ds))
     x, y = ds.x, ds.y
     # the held-out sets depend on split_seed only, so runs with other seeds compare fairly
     rng = numpy.random.default_rng(cfg.split_seed)
-    notes = []
+    notes = list(ds.notes)  # what the loader chose: the CSV's label column, the images' size
     if test is None:
         order = rng.permutation(len(x))
         n_test = int(round(cfg.test_fraction * len(x)))

@@ -189,8 +189,11 @@ def _limit_address_space() -> None:
 
 def _child_read(path: str, split: str, out_dir: str) -> None:
     """In the child: loadmat, pick the split's arrays, write them to ``out_dir``."""
+    import faulthandler
+
     import numpy
 
+    faulthandler.disable()  # a crash here is reported by the parent, in one line
     _limit_address_space()
     result: dict[str, Any]
     try:

@@ -30,14 +30,15 @@ def loader_options(cfg: RunConfig, path: str | None,
     ``like``: the training set, whose image size a test image folder takes when no
     ``image_size`` is set."""
     given = {name: getattr(cfg, name) for name in _OPTIONS
-             if getattr(cfg, name) not in (None, False)}
+             if getattr(cfg, name) is not None and getattr(cfg, name) is not False}
     fmt = "the built-in digits" if path is None else dataset_format(path)
     options: dict[str, Any] = {}
     for name, value in given.items():
         keyword, takes = _OPTIONS[name]
         if fmt != takes or keyword not in FORMAT_OPTIONS[takes]:
             shown = fmt if path is None else f"{path} ({fmt})"
-            raise ConfigError(name, f"{name} applies to {takes} data only, not to {shown}")
+            what = "CSV files" if takes == "csv" else "image folders"
+            raise ConfigError(name, f"{name} applies to {what} only, not to {shown}")
         options[keyword] = list(value) if name == "features" else value
     if fmt == "image folder" and like is not None and "size" not in options:
         options["size"] = tuple(like.x.shape[1:3])

@@ -222,8 +222,10 @@ def test_mat_that_crashes_scipy_is_one_data_error(tmp_path):
 
 
 def _die(path, split, out_dir):
+    import faulthandler
     import os
 
+    faulthandler.disable()
     os.kill(os.getpid(), signal.SIGSEGV)
 
 

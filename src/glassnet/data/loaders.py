@@ -13,8 +13,10 @@ example per column; ``Y`` of shape ``(1, m)``) is :mod:`glassnet.data.preprocess
 job (``flatten_images``, ``to_columns``, ``labels_to_row``).
 
 Problems with a file (missing, not the claimed format, missing keys, no
-examples, ``x``/``y`` length mismatch, NaN or inf) raise :class:`DataError`,
-whose message names the file and the problem.
+examples, ``x``/``y`` length mismatch, NaN or inf, damage of any kind) raise
+:class:`DataError` (a :class:`~glassnet.core.errors.GlassnetError`), whose one-line
+message names the file and the problem; sizes a file declares are checked against
+the memory budget before anything is allocated (:class:`MemoryBudgetError`).
 
     >>> from glassnet.data import load_dataset, load_train_test
     >>> train = load_dataset("train_catvnoncat.h5")          # x (209, 64, 64, 3) uint8

@@ -386,6 +386,8 @@ def test_grey_digits_folder_keeps_its_size(tmp_path):
     assert "images: 6 of 28x28 (their own size), grey" in splits.notes
     ds = load_dataset(root, size=(14, 12))
     assert ds.x.shape == (6, 14, 12, 3)
+    assert ds.notes == ["images: 6 resized to 14x12, RGB (every image is grey: --grayscale "
+                        "reads one channel)"]
     mixed = tmp_path / "mixed"
     _digits_folder(mixed, sizes=((28, 28), (30, 20)))
     ds = load_image_folder(mixed, grayscale=True)

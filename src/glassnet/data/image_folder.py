@@ -60,10 +60,15 @@ def _open(path: Path) -> Any:
 
 def image_size_of(path: PathLike) -> tuple[int, int]:
     """``(n_H, n_W)`` of the image at ``path`` from its header (nothing decoded)."""
-    p = Path(path)
+    return _header(Path(path))[:2]
+
+
+def _header(p: Path) -> tuple[int, int, bool]:
+    """``(n_H, n_W, grey)`` from the image's header."""
     with _open(p) as im:
         w, h = im.size
-    return int(h), int(w)
+        grey = im.mode in ("1", "L", "LA", "I", "I;16", "F")
+    return int(h), int(w), grey
 
 
 def read_image(path: PathLike, size: tuple[int, int] | None = None,
@@ -121,18 +126,22 @@ def load_image_folder(path: PathLike, size: tuple[int, int] | None = None, *,
             raise DataError(f"{folder}: class folder {d.name!r} holds no images")
         files += found
         labels += [c] * len(found)
-    sizes = {image_size_of(f) for f in files}  # headers only
-    notes = []
+    headers = [_header(f) for f in files]  # nothing decoded yet
+    sizes = {(h, w) for h, w, _ in headers}
+    channels = "grey" if grayscale else "RGB"
+    if not grayscale and all(grey for _, _, grey in headers):
+        channels += " (every image is grey: --grayscale reads one channel)"
     if size is not None:
         n_H, n_W = int(size[0]), int(size[1])
+        how = f"resized to {n_H}x{n_W}" if sizes != {(n_H, n_W)} else f"of {n_H}x{n_W}"
     elif len(sizes) == 1:
         n_H, n_W = next(iter(sizes))
-        notes.append(f"images: {len(files)} of {n_H}x{n_W} (their own size), "
-                     f"{'grey' if grayscale else 'RGB'}")
+        how = f"of {n_H}x{n_W} (their own size)"
     else:
         n_H, n_W = DEFAULT_SIZE
-        notes.append(f"images: {len(files)} of {len(sizes)} different sizes, all resized to "
-                     f"{n_H}x{n_W} (choose with --image-size), {'grey' if grayscale else 'RGB'}")
+        how = (f"of {len(sizes)} different sizes, all resized to {n_H}x{n_W} (choose with "
+               "--image-size)")
+    notes = [f"images: {len(files)} {how}, {channels}"]
     n_C = 1 if grayscale else 3
     check_size(len(files) * n_H * n_W * n_C,
                f"{folder}: {len(files)} images of {n_H}x{n_W}x{n_C}")

@@ -96,13 +96,14 @@ def _read_idx(fh: BinaryIO, p: Path, gzipped: bool, file_size: int) -> numpy.nda
         count *= d
     nbytes = count * dtype.itemsize
     expected = header + nbytes
+    shown = str(dims) if ndim <= 8 else f"{ndim} dimensions {dims[:4]}..."
     limit = file_size * _MAX_DEFLATE_RATIO if gzipped else file_size
     if expected > limit or (not gzipped and expected != file_size):
         raise DataError(
-            f"{p}: IDX size mismatch: header says {dims} of {dtype} ({expected} bytes), "
+            f"{p}: IDX size mismatch: header says {shown} of {dtype} ({expected} bytes), "
             f"file holds {'at most ' + str(limit) if gzipped else file_size} bytes"
         )
-    check_size(nbytes, f"{p}: IDX array of shape {dims} {dtype}")
+    check_size(nbytes, f"{p}: IDX array of shape {shown} {dtype}")
     flat = numpy.empty(count, dtype=dtype)
     view = memoryview(flat).cast("B")
     got = 0
@@ -114,7 +115,7 @@ def _read_idx(fh: BinaryIO, p: Path, gzipped: bool, file_size: int) -> numpy.nda
     if got < nbytes or _read_exact(fh, 1 + _GZIP_SLACK):
         held = header + got if got < nbytes else f"more than {expected}"
         raise DataError(
-            f"{p}: IDX size mismatch: header says {dims} of {dtype} ({expected} bytes), "
+            f"{p}: IDX size mismatch: header says {shown} of {dtype} ({expected} bytes), "
             f"the {'inflated stream' if gzipped else 'file'} holds {held} bytes"
         )
     return flat.reshape(dims).astype(dtype.newbyteorder("="), copy=False)

@@ -130,7 +130,10 @@ def check_mat_structure(p: Path) -> None:
     """Walk the top level of the ``.mat`` file at ``p`` (see the module's doc)."""
     size = os.path.getsize(p)
     check_size(size, f"{p}: MAT file")
-    raw = p.read_bytes()
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read the file ({exc.strerror or exc})") from None
     if len(raw) < 128 and (len(raw) < 4 or 0 not in raw[:4]):
         raise DataError(f"{p}: not a MATLAB .mat file (truncated: {len(raw)} bytes)")
     if raw[:128].count(0) == min(len(raw), 128):

@@ -180,6 +180,6 @@ def test_bad_inputs_are_one_line_naming_the_file(capsys, files, iris_run, image_
     assert_one_error_line(capsys, ["predict", iris_run, files / "missing.csv"], "missing.csv",
                           "no such file")
     assert_one_error_line(capsys, ["predict", image_run, files / "iris.csv"], "iris.csv",
-                          "5 columns", "12288 feature columns")
+                          "5 columns", "192 feature columns")
     assert_one_error_line(capsys, ["predict", iris_run, files / "iris.csv", "--out",
                                    files / "nowhere" / "p.csv"], "nowhere", "no such folder")

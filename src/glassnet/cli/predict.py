@@ -61,21 +61,29 @@ def _run_columns(model_dir: str, model: Any) -> tuple[Any, Any]:
 
 
 def _csv_header(p: Path) -> tuple[list[str] | None, int, str]:
-    """(the header's names or None, the number of columns, the delimiter): the first row
-    read by load_csv's rules (a header is a first row with a non-numeric field)."""
-    from glassnet.data.formats import _is_number
+    """(the header's names or None, the number of columns, the delimiter): the first rows
+    read by load_csv's rules (glassnet.data.csv_format's header detection)."""
+    import itertools
+
+    from glassnet.data.csv_format import _detect_header
 
     try:
         with p.open(encoding="utf-8-sig") as fh:
-            first = next((ln for ln in fh if ln.strip() and not ln.lstrip().startswith("#")), "")
+            lines = [ln for ln in itertools.islice(
+                (ln for ln in fh if ln.strip() and not ln.lstrip().startswith("#")), 200)]
     except UnicodeDecodeError:
         _fail(f"{p}: not a text CSV file (cannot decode as UTF-8)")
-    if not first:
+    if not lines:
         _fail(f"{p}: empty file (no rows)")
+    first = lines[0]
     delimiter = "\t" if p.suffix.lower() == ".tsv" else (
         max((",", ";", "\t"), key=first.count) if any(c in first for c in ",;\t") else ",")
-    row = [c.strip() for c in next(csv.reader([first], delimiter=delimiter))]
-    header = not all(_is_number(c) for c in row if c != "")
+    try:
+        rows = [[c.strip() for c in r] for r in csv.reader(lines, delimiter=delimiter)]
+    except csv.Error as exc:
+        _fail(f"{p}: not a readable CSV file ({exc})")
+    row = rows[0]
+    header = _detect_header(rows)
     return (row if header else None), len(row), delimiter
 
 

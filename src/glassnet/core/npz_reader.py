@@ -79,12 +79,13 @@ class _Archive:
             raise error(f"{path}: {why}")
         try:
             self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+                NotImplementedError, IndexError, KeyError, OverflowError) as exc:
             raise error(f"{path}: a damaged zip archive, not a readable {what} ({exc})") from None
         self.members: dict[str, zipfile.ZipInfo] = {}
         size = os.path.getsize(path)
         for info in self.zip.infolist():
-            if info.is_dir():
+            if info.filename and info.is_dir():
                 continue
             name = info.filename
             if not name.endswith(".npy"):

@@ -23,7 +23,8 @@ from glassnet.data.datasets import (
 )
 from glassnet.data.formats import load_csv, load_h5, load_image_folder, load_mat, load_npz
 from glassnet.data.idx import load_idx, load_mnist
-from glassnet.data.loaders import load_dataset, load_train_test
+from glassnet.data.image_folder import read_image
+from glassnet.data.loaders import dataset_format, load_dataset, load_train_test
 from glassnet.data.preprocessing import (
     Standardizer,
     encode_labels,
@@ -46,6 +47,7 @@ __all__ = [
     "Standardizer",
     "circles",
     "color_shift",
+    "dataset_format",
     "digits",
     "encode_labels",
     "flatten_images",
@@ -66,6 +68,7 @@ __all__ = [
     "one_hot",
     "planar_flower",
     "random_crop",
+    "read_image",
     "regularization_data",
     "scale_pixels",
     "shared_data_path",

@@ -1,17 +1,26 @@
-"""Loaders of the course's HDF5 files, ``.npz``, CSV, image folders and MATLAB ``.mat``."""
+"""Loaders of the course's HDF5 files and ``.npz`` archives (CSV, image folders and ``.mat``
+have their own modules, re-exported here).
+
+Both check what the file declares before a byte of array data is allocated: the
+shape x itemsize of each array wanted against the memory budget
+(:func:`glassnet.core.limits.check_size`) and against what the file can hold; only
+the arrays wanted (``x``, ``y``, ``classes``) are read.  Every failure of the file,
+whatever the library underneath raises, becomes one :class:`DataError` naming it.
+"""
 
 from __future__ import annotations
 
-import csv
-import zipfile
-from collections.abc import Sequence
+import os
 from pathlib import Path
 from typing import Any
 
-import numpy
-
+from glassnet.core.errors import GlassnetError
+from glassnet.core.limits import check_size
+from glassnet.core.npz_reader import MAX_RATIO, RATIO_FREE_BYTES, npz_members, read_npz
+from glassnet.data.csv_format import load_csv
+from glassnet.data.image_folder import _class_dirs, load_image_folder
+from glassnet.data.mat_format import load_mat
 from glassnet.data.records import (
-    IMAGE_EXTENSIONS,
     DataError,
     Dataset,
     PathLike,
@@ -19,17 +28,54 @@ from glassnet.data.records import (
     _classes_from,
     _finish,
     _no_split,
-    _NoSplit,
     _pairs,
     _pick,
 )
 
-_MAT_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
-    "train": (("X", "y"), ("X", "Y"), ("x", "y"), ("Xtrain", "ytrain"), ("X_train", "y_train")),
-    "test": (("Xtest", "ytest"), ("X_test", "y_test"), ("Xval", "yval"), ("X_val", "y_val")),
-    "dev": (("Xval", "yval"), ("X_val", "y_val"), ("Xdev", "ydev")),
-}
-_MAT_KEYS["val"] = _MAT_KEYS["dev"]
+__all__ = ["_class_dirs", "load_csv", "load_h5", "load_image_folder", "load_mat", "load_npz"]
+
+#: what h5py / libhdf5 raise on a damaged file (turned into DataError)
+_H5_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError, AttributeError,
+              IndexError, OverflowError, MemoryError, SystemError, UnicodeDecodeError)
+
+
+def _h5_dataset(f: Any, key: str, p: Path, numeric: bool) -> Any:
+    """``f[key]`` as an h5py Dataset, after checking its link, storage and declared size."""
+    import h5py
+
+    link = f.get(key, getlink=True)
+    if not isinstance(link, h5py.HardLink):
+        raise DataError(f"{p}: {key!r} is a link to another place or file ({type(link).__name__}),"
+                        " refused")
+    ds = f[key]
+    if not isinstance(ds, h5py.Dataset):
+        raise DataError(f"{p}: {key!r} is a group, not a dataset")
+    if ds.is_virtual or ds.external:
+        raise DataError(f"{p}: {key!r} keeps its data in other files (virtual or external "
+                        "storage), refused")
+    dtype = ds.dtype
+    if numeric and dtype.kind not in "biuf":
+        raise DataError(f"{p}: {key!r} has non-numeric dtype {dtype}")
+    shape = tuple(int(d) for d in (ds.shape or ()))
+    count = 1
+    for d in shape:
+        count *= d
+    nbytes = count * dtype.itemsize
+    check_size(nbytes, f"{p}: dataset {key!r} of shape {shape} {dtype}")
+    stored = int(ds.id.get_storage_size())
+    size = os.path.getsize(p)
+    if nbytes and stored == 0:
+        raise DataError(f"{p}: dataset {key!r} declares shape {shape} but none of it was "
+                        "ever written (no storage allocated)")
+    if stored > size:
+        raise DataError(f"{p}: dataset {key!r} claims {stored} bytes of storage, more than "
+                        f"the file's {size} (truncated or damaged)")
+    if ds.chunks is None and dtype.kind in "biuf" and stored < nbytes:
+        raise DataError(f"{p}: dataset {key!r} declares {nbytes} bytes but stores {stored}")
+    if nbytes > RATIO_FREE_BYTES and nbytes > MAX_RATIO * stored:
+        raise DataError(f"{p}: dataset {key!r} inflates {stored} stored bytes to {nbytes} "
+                        f"(ratio over {MAX_RATIO}): refused as a decompression bomb")
+    return ds
 
 
 def load_h5(path: PathLike, split: str | None = None) -> Dataset:
@@ -37,239 +83,60 @@ def load_h5(path: PathLike, split: str | None = None) -> Dataset:
 
     ``list_classes`` (bytes) becomes ``classes`` (str).  ``split`` picks the pair
     whose prefix names it (``"test"`` -> ``test_set_x``); a file holding a single
-    pair returns it for ``split`` None or ``"train"``.
+    pair returns it for ``split`` None or ``"train"``.  Links to other files,
+    virtual or external datasets, datasets declared but never written and
+    declared sizes over the memory budget are refused before reading.
     """
     import h5py
 
     p = _check_file(path)
     try:
         f = h5py.File(p, "r")
-    except OSError as exc:
-        raise DataError(f"{p}: not an HDF5 file ({exc})") from None
-    with f:
-        keys = list(f.keys())
-        pairs = _pairs(keys)
-        picked = _pick(pairs, split, p, keys)
-        if picked is None:
-            raise _no_split(p, str(split), pairs)
-        prefix, (kx, ky) = picked
-        try:
-            x = f[kx][()]
-            y = f[ky][()]
-        except (TypeError, AttributeError):
-            raise DataError(f"{p}: {kx!r}/{ky!r} are not datasets (keys present: {keys})") from None
-        classes = None
-        for ck in ("list_classes", "classes", f"{prefix}_classes"):
-            if ck in f:
-                classes = _classes_from(f[ck][()])
-                break
+    except _H5_ERRORS as exc:
+        raise DataError(f"{p}: not an HDF5 file, or a damaged one ({_first_line(exc)})") from None
+    try:
+        with f:
+            keys = [str(k) for k in f.keys()]
+            pairs = _pairs(keys)
+            picked = _pick(pairs, split, p, keys)
+            if picked is None:
+                raise _no_split(p, str(split), pairs)
+            prefix, (kx, ky) = picked
+            x = _h5_dataset(f, kx, p, numeric=True)[()]
+            y = _h5_dataset(f, ky, p, numeric=True)[()]
+            classes = None
+            for ck in ("list_classes", "classes", f"{prefix}_classes"):
+                if ck in f:
+                    classes = _classes_from(_h5_dataset(f, ck, p, numeric=False)[()], p, ck)
+                    break
+    except GlassnetError:
+        raise
+    except _H5_ERRORS as exc:
+        raise DataError(f"{p}: a damaged HDF5 file ({type(exc).__name__}: "
+                        f"{_first_line(exc)})") from None
     return _finish(x, y, classes, p, f"{kx}/{ky}")
 
 
-def _open_npz(p: Path) -> Any:
-    try:
-        return numpy.load(p, allow_pickle=False)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{p}: not a NumPy .npz archive ({exc})") from None
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def load_npz(path: PathLike, split: str | None = None) -> Dataset:
     """An ``.npz`` holding ``x``/``y``, ``X``/``Y``, or ``train_x``/``train_y`` (+ ``test_*``).
 
-    Loaded with ``allow_pickle=False`` (a file cannot run code).  An optional
-    ``classes`` array names the labels.
+    Read with :func:`glassnet.core.npz_reader.read_npz`: no pickles (a file cannot
+    run code), each member's declared size and compression ratio checked before it
+    is inflated, and only ``x``, ``y`` and an optional ``classes`` array read.
     """
     p = _check_file(path)
-    z = _open_npz(p)
-    if not hasattr(z, "files"):
-        raise DataError(f"{p}: a single .npy array, not an .npz archive of named arrays")
-    with z:
-        keys = list(z.files)
-        pairs = _pairs(keys)
-        picked = _pick(pairs, split, p, keys)
-        if picked is None:
-            raise _no_split(p, str(split), pairs)
-        prefix, (kx, ky) = picked
-        try:
-            x, y = z[kx], z[ky]
-            classes = None
-            for ck in ("classes", f"{prefix}_classes", "list_classes"):
-                if ck in keys:
-                    classes = _classes_from(z[ck])
-                    break
-        except ValueError as exc:
-            raise DataError(f"{p}: cannot read {kx!r}/{ky!r} without pickle ({exc})") from None
-    return _finish(x, y, classes, p, f"{kx}/{ky}")
-
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
-
-
-def load_csv(
-    path: PathLike,
-    label_column: int | str | Sequence[int | str] = -1,
-    *,
-    delimiter: str | None = None,
-    header: bool | None = None,
-) -> Dataset:
-    """A numeric CSV: one example per row, features ``(m, n)``, label column(s) ``y``.
-
-    ``label_column``: an index (default the last column), a header name, or a
-    list of them (then ``y`` is ``(m, k)``).  ``header`` None detects a header
-    row (a first row with a non-numeric field).  Non-numeric labels are encoded
-    0..C-1 in sorted order and named in ``classes``.  ``delimiter`` None sniffs
-    ``,`` / ``;`` / tab.
-    """
-    p = _check_file(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{p}: not a text CSV file (cannot decode as UTF-8)") from None
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines:
-        raise DataError(f"{p}: empty dataset (no rows)")
-    if delimiter is None:
-        first = lines[0]
-        delimiter = (
-            max((",", ";", "\t"), key=first.count) if any(c in first for c in ",;\t") else ","
-        )
-    rows = [[c.strip() for c in r] for r in csv.reader(lines, delimiter=delimiter)]
-    if header is None:
-        header = not all(_is_number(c) for c in rows[0] if c != "")
-    names: list[str] | None = rows[0] if header else None
-    body = rows[1:] if header else rows
-    if not body:
-        raise DataError(f"{p}: empty dataset (a header and no data rows)")
-    n_cols = len(rows[0])
-    for i, r in enumerate(body):
-        if len(r) != n_cols:
-            line = i + 1 + (1 if header else 0)
-            raise DataError(f"{p}: row {line} has {len(r)} fields, expected {n_cols}")
-    if n_cols < 2:
-        raise DataError(f"{p}: need at least one feature column and one label column")
-
-    def col_index(c: int | str) -> int:
-        if isinstance(c, str):
-            if names is None:
-                raise DataError(f"{p}: label column {c!r} given by name but the file has no header")
-            if c not in names:
-                raise DataError(f"{p}: no column {c!r}; columns: {names}")
-            return names.index(c)
-        if not -n_cols <= int(c) < n_cols:
-            raise DataError(f"{p}: label column {c} out of range for {n_cols} columns")
-        return int(c) % n_cols
-
-    multi = isinstance(label_column, Sequence) and not isinstance(label_column, str)
-    label_idx = [col_index(c) for c in (label_column if multi else [label_column])]  # type: ignore[union-attr]
-    feat_idx = [j for j in range(n_cols) if j not in label_idx]
-    if not feat_idx:
-        raise DataError(f"{p}: every column is a label column")
-    cells = numpy.array(body, dtype=object)
-
-    def to_float(block: numpy.ndarray, what: str) -> numpy.ndarray:
-        text = numpy.where(block == "", "nan", block).astype(str)
-        try:
-            return text.astype(numpy.float64)
-        except ValueError:
-            bad = [i for i, s in enumerate(text.reshape(-1)) if not _is_number(s)][0]
-            r = bad // block.shape[1]
-            line = r + 1 + (1 if header else 0)
-            raise DataError(
-                f"{p}: non-numeric {what} {str(text.reshape(-1)[bad])!r} at row {line}"
-            ) from None
-
-    x = to_float(cells[:, feat_idx], "value")
-    lab = cells[:, label_idx]
-    classes = None
-    if all(_is_number(s) for s in lab.reshape(-1)):
-        y = to_float(lab, "label")
-        if numpy.all(numpy.isfinite(y)) and numpy.all(y == numpy.round(y)):
-            y = y.astype(numpy.int64)
-    elif len(label_idx) == 1:
-        names_sorted, y = numpy.unique(lab[:, 0].astype(str), return_inverse=True)
-        classes = [str(s) for s in names_sorted]
-        y = y.astype(numpy.int64).reshape(-1)
-    else:
-        raise DataError(f"{p}: non-numeric values in a multi-column target")
-    if not multi:
-        y = y.reshape(-1)
-    return _finish(x, y, classes, p)
-
-
-def _class_dirs(folder: Path) -> list[Path]:
-    return sorted(
-        (d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")),
-        key=lambda d: d.name,
-    )
-
-
-def load_image_folder(path: PathLike, size: tuple[int, int] = (64, 64)) -> Dataset:
-    """One sub-folder per class; images read with Pillow, converted to RGB, resized.
-
-    ``size`` is ``(n_H, n_W)``.  Classes are the sub-folder names, sorted; ``x``
-    is uint8 ``(m, n_H, n_W, 3)``.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    folder = Path(path)
-    if not folder.exists():
-        raise DataError(f"{folder}: no such folder")
-    if not folder.is_dir():
-        raise DataError(f"{folder}: not a folder")
-    dirs = _class_dirs(folder)
-    if not dirs:
-        raise DataError(f"{folder}: empty dataset (no class sub-folders)")
-    n_H, n_W = int(size[0]), int(size[1])
-    images: list[numpy.ndarray] = []
-    labels: list[int] = []
-    for c, d in enumerate(dirs):
-        files = sorted(
-            f for f in d.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS
-        )
-        if not files:
-            raise DataError(f"{folder}: class folder {d.name!r} holds no images")
-        for f in files:  # file IO, one image at a time
-            try:
-                with Image.open(f) as im:
-                    im = im.convert("RGB")
-                    if im.size != (n_W, n_H):
-                        im = im.resize((n_W, n_H), Image.Resampling.BILINEAR)
-                    images.append(numpy.asarray(im, dtype=numpy.uint8))
-            except (UnidentifiedImageError, OSError) as exc:
-                raise DataError(f"{f}: not a readable image ({exc})") from None
-            labels.append(c)
-    x = numpy.stack(images)
-    y = numpy.asarray(labels, dtype=numpy.int64)
-    return _finish(x, y, [d.name for d in dirs], folder)
-
-
-def load_mat(path: PathLike, split: str | None = None) -> Dataset:
-    """A MATLAB file (``scipy.io.loadmat``): ``X``/``y`` is train, ``Xval``/``yval`` test.
-
-    The course's ``data.mat``: ``X`` (211, 2), ``y`` (211, 1); ``Xval`` (200, 2),
-    ``yval`` (200, 1).
-    """
-    import scipy.io
-
-    p = _check_file(path)
-    try:
-        mat = scipy.io.loadmat(p)
-    except (
-        scipy.io.matlab.MatReadError,
-        ValueError,
-        TypeError,
-        OSError,
-        NotImplementedError,
-    ) as exc:
-        raise DataError(f"{p}: not a MATLAB .mat file readable by scipy ({exc})") from None
-    keys = [k for k in mat if not k.startswith("__")]
-    split = split or "train"
-    for kx, ky in _MAT_KEYS.get(split, ((f"X{split}", f"y{split}"),)):
-        if kx in mat and ky in mat:
-            return _finish(mat[kx], mat[ky], None, p, f"{kx}/{ky}")
-    raise _NoSplit(f"{p}: no {split!r} arrays (like X/y or Xval/yval); keys present: {keys}")
+    keys = npz_members(p, error=DataError, what="dataset")
+    pairs = _pairs(keys)
+    picked = _pick(pairs, split, p, keys)
+    if picked is None:
+        raise _no_split(p, str(split), pairs)
+    prefix, (kx, ky) = picked
+    ck = next((k for k in ("classes", f"{prefix}_classes", "list_classes") if k in keys), None)
+    arrays = read_npz(p, [kx, ky] + ([ck] if ck else []), error=DataError, what="dataset")
+    classes = _classes_from(arrays[ck], p, ck) if ck else None
+    return _finish(arrays[kx], arrays[ky], classes, p, f"{kx}/{ky}")

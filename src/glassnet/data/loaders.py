@@ -13,8 +13,10 @@ example per column; ``Y`` of shape ``(1, m)``) is :mod:`glassnet.data.preprocess
 job (``flatten_images``, ``to_columns``, ``labels_to_row``).
 
 Problems with a file (missing, not the claimed format, missing keys, no
-examples, ``x``/``y`` length mismatch, NaN or inf) raise :class:`DataError`,
-whose message names the file and the problem.
+examples, ``x``/``y`` length mismatch, NaN or inf, damage of any kind) raise
+:class:`DataError` (a :class:`~glassnet.core.errors.GlassnetError`), whose one-line
+message names the file and the problem; sizes a file declares are checked against
+the memory budget before anything is allocated (:class:`MemoryBudgetError`).
 
     >>> from glassnet.data import load_dataset, load_train_test
     >>> train = load_dataset("train_catvnoncat.h5")          # x (209, 64, 64, 3) uint8
@@ -40,9 +42,41 @@ from glassnet.data.formats import (
 from glassnet.data.idx import _is_idx_name, _labels_beside, _mnist_pair_in, load_mnist
 from glassnet.data.records import DataError, Dataset, PathLike, _NoSplit
 
+#: the loader options each format takes (any other raises DataError naming it)
+FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "csv": ("label_column", "features", "delimiter", "header"),
+    "image folder": ("size", "grayscale"),
+}
+_FORMAT_NAMES = {".h5": "HDF5", ".hdf5": "HDF5", ".he5": "HDF5", ".npz": "npz", ".mat": "mat",
+                 ".csv": "csv", ".tsv": "csv", ".txt": "csv"}
+
 
 def _formats() -> str:
     return ".h5/.hdf5, .npz, .csv/.tsv, .mat, IDX (*-idx3-ubyte[.gz]), or a folder"
+
+
+def dataset_format(path: PathLike) -> str:
+    """What :func:`load_dataset` reads ``path`` as: ``"csv"``, ``"image folder"``,
+    ``"MNIST folder"``, ``"IDX"``, ``"HDF5"``, ``"npz"``, ``"mat"`` or ``"unknown"``
+    (from the name and, for a folder, what it holds; no file is opened)."""
+    p = Path(path)
+    if p.is_dir():
+        has_mnist = any(_mnist_pair_in(p, s) for s in ("train", "test"))
+        return "MNIST folder" if has_mnist else "image folder"
+    if _is_idx_name(p) and p.suffix.lower() not in _FORMAT_NAMES:
+        return "IDX"
+    return _FORMAT_NAMES.get(p.suffix.lower(), "unknown")
+
+
+def _check_options(p: Path, kwargs: dict[str, Any]) -> None:
+    fmt = dataset_format(p)
+    allowed = FORMAT_OPTIONS.get(fmt, ())
+    for key in kwargs:
+        if key not in allowed:
+            takers = [f for f, opts in FORMAT_OPTIONS.items() if key in opts]
+            where = f"{' or '.join(takers)} data" if takers else "no format"
+            raise DataError(f"{p}: the option {key}= applies to {where}, not to "
+                            f"{'this ' + fmt if fmt != 'unknown' else 'this file'}")
 
 
 def load_dataset(path: PathLike, split: str = "train", **kwargs: Any) -> Dataset:
@@ -54,11 +88,14 @@ def load_dataset(path: PathLike, split: str = "train", **kwargs: Any) -> Dataset
     it; a folder -> MNIST files in it, ``<folder>/<split>/<class>/`` image
     folders, or ``<folder>/<class>/`` image folders.  Files holding both splits
     return the test part for ``split="test"``; a file holding one set returns it
-    for ``split="train"``.  ``kwargs`` go to the loader (``label_column=``, ``size=``).
+    for ``split="train"``.  ``kwargs`` go to the loader: ``label_column=``,
+    ``features=``, ``delimiter=``, ``header=`` for a CSV; ``size=``, ``grayscale=``
+    for an image folder; an option the format does not take raises DataError.
     """
     p = Path(path)
     if not p.exists():
         raise DataError(f"{p}: no such file or folder")
+    _check_options(p, kwargs)
     if p.is_dir():
         pair = _mnist_pair_in(p, split)
         if pair is not None:
@@ -117,6 +154,8 @@ def load_train_test(path: PathLike, **kwargs: Any) -> tuple[Dataset, Dataset | N
     """
     p = Path(path)
     train = load_dataset(p, "train", **kwargs)
+    if dataset_format(p) == "image folder" and kwargs.get("size") is None:
+        kwargs = {**kwargs, "size": tuple(train.x.shape[1:3])}  # the test part like the train
     try:
         test: Dataset | None = load_dataset(p, "test", **kwargs)
     except _NoSplit:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy
 
 from glassnet.core.backend import get_xp, to_numpy
+from glassnet.core.limits import check_size
 
 __all__ = [
     "Standardizer",
@@ -168,7 +169,10 @@ def one_hot(y: Any, C: int, dtype: Any = "float64") -> Any:
         y = y.astype(xp.int64)
     if y.size and (int(y.min()) < 0 or int(y.max()) >= C):
         raise ValueError(f"labels run from {int(y.min())} to {int(y.max())}; need 0..{C - 1}")
-    return xp.eye(C, dtype=dtype)[y].T
+    check_size(C * y.size * numpy.dtype(dtype).itemsize, f"one-hot labels ({C} x {y.size})")
+    out = xp.zeros((C, y.size), dtype=dtype)  # not eye(C)[y]: that is C x C whatever m is
+    out[y, xp.arange(y.size)] = 1
+    return out
 
 
 def labels_to_row(y: Any) -> Any:

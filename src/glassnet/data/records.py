@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy
+
+from glassnet.core.errors import GlassnetError
 
 # split name -> the key prefixes that hold it, in order of preference
 _SPLIT_ALIASES: dict[str, tuple[str, ...]] = {
@@ -17,7 +19,8 @@ _SPLIT_ALIASES: dict[str, tuple[str, ...]] = {
     "val": ("val", "valid", "validation", "dev"),
 }
 
-
+#: the most classes a label file may imply (a label value of 400,000,000 is damage, not a class)
+MAX_CLASSES = 100_000
 
 PathLike = str | Path
 
@@ -25,7 +28,7 @@ PathLike = str | Path
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
 
 
-class DataError(ValueError):
+class DataError(GlassnetError, ValueError):
     """A dataset file that cannot be loaded as claimed (the message names the file)."""
 
 
@@ -38,13 +41,15 @@ class Dataset:
     """Examples first: ``x`` ``(m, ...)``, ``y`` ``(m,)`` or ``(m, k)``.
 
     ``classes[c]`` is the name of integer label ``c`` (None when unknown);
-    ``source`` is the file or folder the data came from.
+    ``source`` is the file or folder the data came from; ``notes`` say what the
+    loader chose (the CSV's label column, the images' size), one line each.
     """
 
     x: numpy.ndarray
     y: numpy.ndarray
     classes: list[str] | None = None
     source: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -91,11 +96,45 @@ def _as_labels(y: numpy.ndarray, m: int) -> numpy.ndarray:
     return y
 
 
-def _classes_from(value: Any) -> list[str] | None:
-    if value is None:
-        return None
-    arr = numpy.asarray(value).reshape(-1)
-    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in arr.tolist()]
+def _classes_from(value: Any, source: Path | str = "", what: str = "classes") -> list[str]:
+    """A 1-D array / list of class names (str, bytes as UTF-8, or numbers) -> ``list[str]``.
+
+    Anything else (nested lists, structs, more than :data:`MAX_CLASSES` names, bytes
+    that are not UTF-8) raises :class:`DataError` naming ``source`` and ``what``.
+    """
+    where = f"{source}: {what}"
+    try:
+        arr = numpy.asarray(value)
+    except (ValueError, TypeError):
+        raise DataError(f"{where} is not a list of class names") from None
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise DataError(f"{where} must be a 1-D list of names, got shape {arr.shape}")
+    if arr.size > MAX_CLASSES:
+        raise DataError(f"{where} holds {arr.size} names, over the limit of {MAX_CLASSES} classes")
+    if arr.dtype.kind not in "SUiuf" and not (arr.dtype.kind == "O" and all(
+            isinstance(v, str | bytes | int | float) and not isinstance(v, bool)
+            for v in arr.tolist())):
+        raise DataError(f"{where} must hold strings or numbers, got {arr.dtype} values")
+    names = []
+    for v in arr.tolist():
+        if isinstance(v, bytes):
+            try:
+                v = v.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataError(f"{where} holds a name that is not UTF-8: {v[:20]!r}") from None
+        names.append(str(v))
+    return names
+
+
+def _check_class_count(y: numpy.ndarray, source: Path | str) -> None:
+    """Integer labels whose largest value implies over :data:`MAX_CLASSES` classes -> DataError."""
+    if y.size and numpy.issubdtype(y.dtype, numpy.integer):
+        hi = int(y.max())
+        if hi >= MAX_CLASSES:
+            raise DataError(f"{source}: label {hi} would mean {hi + 1} classes, over the limit "
+                            f"of {MAX_CLASSES} (a damaged labels file?)")
 
 
 def _finish(x: Any, y: Any, classes: list[str] | None, source: Path, what: str = "") -> Dataset:
@@ -125,6 +164,8 @@ def _finish(x: Any, y: Any, classes: list[str] | None, source: Path, what: str =
                 )
         elif not (numpy.issubdtype(a.dtype, numpy.number) or a.dtype == numpy.bool_):
             raise DataError(f"{where}: {name} has non-numeric dtype {a.dtype}")
+        if numpy.issubdtype(a.dtype, numpy.complexfloating):
+            raise DataError(f"{where}: {name} has complex dtype {a.dtype}, expected real numbers")
     if classes is not None and y.ndim == 1 and numpy.issubdtype(y.dtype, numpy.integer):
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= len(classes):

@@ -110,18 +110,20 @@ def fingerprint(x: numpy.ndarray, y: numpy.ndarray) -> str:
 def load_splits(cfg: RunConfig) -> Splits:
     """Train/test (+ dev and train-dev held out of train) as configured."""
     from glassnet.data import digits, load_dataset, load_train_test
+    from glassnet.project.loader_options import loader_options
 
+    options = loader_options(cfg, cfg.data)
     if cfg.data is None:
         ds, test = digits(), None
     else:
-        ds, test = load_train_test(cfg.data)
+        ds, test = load_train_test(cfg.data, **options)
     if cfg.test_data is not None:
-        test = load_dataset(cfg.test_data, "train")
+        test = load_dataset(cfg.test_data, "train", **loader_options(cfg, cfg.test_data, ds))
     x, y = ds.x, ds.y
     strata = strata_of(y, ds.classes, cfg.task)
     # the held-out sets depend on split_seed only, so runs with other seeds compare fairly
     rng = numpy.random.default_rng(cfg.split_seed)
-    notes = []
+    notes = list(ds.notes)  # what the loader chose: the CSV's label column, the images' size
     record: dict[str, Any] = {
         "data": cfg.data, "data_path": str(Path(cfg.data).resolve()) if cfg.data else None,
         "test_data": cfg.test_data, "test_given": test is not None, "n_rows": int(len(x)),

@@ -40,6 +40,7 @@ from glassnet.optim.optimizers import Optimizer, get_optimizer
 from glassnet.optim.schedules import Schedule, get_schedule
 from glassnet.train.callbacks import Callback, History
 from glassnet.train.checkpoint import find_checkpoint
+from glassnet.train.progress import ProgressLines, make_progress
 
 
 def accuracy_of(model: Any, A: Any, Y: Any) -> float | None:
@@ -64,7 +65,11 @@ class Trainer:
     ``epochs`` is the number of passes (``iterations`` for batch gradient
     descent); ``record_every`` how often the cost is recorded (every 100 in
     the course); ``eval_every`` how often the dev set is evaluated (every
-    epoch with mini-batches, every ``record_every`` with batch GD).
+    epoch with mini-batches, every ``record_every`` with batch GD).  ``progress``: None
+    shows a bar on a terminal and plain lines (one per epoch, at most one per 2 s) when
+    stderr is not one (:mod:`glassnet.train.progress`); True always a bar; False nothing.
+    The history's ``costs`` always hold the first and the last epoch run (however the run
+    ended) and its ``seconds`` the time trained, the sessions before a resume included.
 
     The learning rate has one holder, ``optimizer.learning_rate`` (``learning_rate``
     here only starts it).  Without a schedule nothing changes it; with one, the
@@ -172,8 +177,10 @@ class Trainer:
 
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        bar = self._progress_bar()
+        bar = make_progress(self.progress, self.epochs, self.start_epoch,
+                            "epoch" if minibatch else "iteration")
         started = time.perf_counter()
+        seconds_before = self.history.seconds  # of the sessions before a resume
         self.stop_training = False
         try:
             for epoch in range(self.start_epoch, self.epochs):
@@ -207,21 +214,26 @@ class Trainer:
                     if acc is not None:
                         logs["dev_accuracy"] = acc
                 self.history.epochs.append(logs)
+                # kept current every epoch, so a checkpoint holds the time trained so far
+                self.history.seconds = seconds_before + time.perf_counter() - started
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, epoch, logs)
-                if bar is not None:
+                if self.stop_training:
+                    self.history.costs.setdefault(epoch, cost)  # the curve ends where it stopped
+                if isinstance(bar, ProgressLines):
+                    bar.update(epoch, logs, self.history.seconds, stopping=self.stop_training)
+                elif bar is not None:
                     post = {"cost": f"{cost:.4f}"}
                     if "dev_accuracy" in logs:
                         post["dev_acc"] = f"{logs['dev_accuracy']:.3f}"
                     bar.set_postfix(post, refresh=False)
                     bar.update(1)
                 if self.stop_training:
-                    self.history.costs.setdefault(epoch, cost)  # the curve ends where it stopped
                     break
         finally:
             if bar is not None:
                 bar.close()
-        self.history.seconds += time.perf_counter() - started
+        self.history.seconds = seconds_before + time.perf_counter() - started
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
@@ -236,21 +248,6 @@ class Trainer:
             clip_by_norm(grads, self.clip_norm)
         self.optimizer.step(model.parameters, grads)
         return cost
-
-    def _progress_bar(self) -> Any:
-        if self.progress is False:
-            return None
-        from tqdm.auto import tqdm
-
-        return tqdm(
-            total=self.epochs,
-            initial=self.start_epoch,
-            desc="training",
-            unit="epoch",
-            disable=None if self.progress is None else not self.progress,
-            mininterval=0.25,
-            leave=False,
-        )
 
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(

@@ -32,7 +32,7 @@ from typing import Any
 import numpy
 
 from glassnet.core.backend import get_xp
-from glassnet.core.errors import GlassnetError
+from glassnet.core.errors import GlassnetError, TrainingDiverged
 from glassnet.core.layouts import examples_back, examples_first
 from glassnet.data.batches import shuffled_batches
 from glassnet.optim.clipping import clip_by_norm, clip_by_value
@@ -40,6 +40,14 @@ from glassnet.optim.optimizers import Optimizer, get_optimizer
 from glassnet.optim.schedules import Schedule, get_schedule
 from glassnet.train.callbacks import Callback, History
 from glassnet.train.checkpoint import find_checkpoint
+from glassnet.train.divergence import (
+    all_finite,
+    divergence_message,
+    gradient_message,
+    nonfinite_data_message,
+    nonfinite_gradients,
+    where,
+)
 from glassnet.train.progress import ProgressLines, make_progress
 
 
@@ -147,7 +155,9 @@ class Trainer:
         """Train on (X, Y); evaluate on (X_dev, Y_dev) if given.  Returns the history."""
         model = self.model
         xp = get_xp()
-        X = xp.asarray(X, dtype=model.dtype)
+        X_given = X
+        with numpy.errstate(over="ignore"):  # values beyond the dtype: reported below
+            X = xp.asarray(X, dtype=model.dtype)
         model.check_input(X)
         Y = model.prepare_labels(Y)
         axis = model.input_layout.batch_axis  # m's axis in X, and in Y (the output's layout)
@@ -157,19 +167,19 @@ class Trainer:
             raise GlassnetError("training set is empty")
         if Y.shape[y_axis] != m:
             raise GlassnetError(f"X has {m} examples but Y has {Y.shape[y_axis]}")
-        # a finite sum means every entry is finite (one pass, no temporary the size of X);
-        # only a non-finite sum (a NaN/inf, or finite values that overflow) needs the full check
-        with numpy.errstate(over="ignore", invalid="ignore"):  # an overflow is checked below
-            total = X.sum()
-        if not bool(xp.isfinite(total)) and not bool(xp.isfinite(X).all()):
-            raise GlassnetError("training data contains NaN or inf")
+        if not all_finite(X):  # NaN/inf, or finite values beyond the compute dtype
+            raise GlassnetError(nonfinite_data_message(X_given, model.dtype, "training data"))
         have_dev = X_dev is not None and Y_dev is not None
         if have_dev:
+            dev_given = X_dev
             X_dev = xp.asarray(X_dev, dtype=model.dtype)
             model.check_input(X_dev)
+            if not all_finite(X_dev):
+                raise GlassnetError(nonfinite_data_message(dev_given, model.dtype, "dev data"))
             Y_dev = model.prepare_labels(Y_dev)
         batch = m if self.batch_size is None else min(self.batch_size, m)
         minibatch = batch < m
+        n_batches = -(-m // batch)
         eval_every = self.eval_every or (1 if minibatch else self.record_every)
         # examples-first copies, so a mini-batch is a gather of contiguous rows
         X_rows = examples_first(X, axis) if minibatch else X
@@ -189,16 +199,16 @@ class Trainer:
                 rng = self._seed_epoch(epoch)
                 if minibatch:
                     total = 0.0
-                    for idx in shuffled_batches(m, batch, rng):
+                    for t, idx in enumerate(shuffled_batches(m, batch, rng)):
                         Xb = examples_back(X_rows[idx], axis)  # X{t}: the examples idx
                         Yb = examples_back(Y_rows[idx], y_axis)
                         if self.augment is not None:
                             Xb = self.augment(Xb, rng)
-                        total += self._step(Xb, Yb) * len(idx)
+                        total += self._step(Xb, Yb, epoch, t, n_batches) * len(idx)
                     cost = total / m
                 else:
                     Xb = self.augment(X, rng) if self.augment is not None else X
-                    cost = self._step(Xb, Y)
+                    cost = self._step(Xb, Y, epoch, 0, 1)
                 logs: dict[str, float] = {
                     "epoch": epoch,
                     "cost": cost,
@@ -238,10 +248,23 @@ class Trainer:
             cb.on_train_end(self)
         return self.history
 
-    def _step(self, Xb: Any, Yb: Any) -> float:
+    def _step(self, Xb: Any, Yb: Any, epoch: int, t: int, steps: int) -> float:
+        """One update on the mini-batch t of ``steps`` of ``epoch``; a cost or a gradient
+        that is not finite ends the run with the place and the layer that diverged."""
         model = self.model
-        cost = model.train_step(Xb, Yb)
+        try:
+            cost = model.train_step(Xb, Yb)
+        except TrainingDiverged:
+            cost = math.nan
+        rate = getattr(self.optimizer, "learning_rate", None)
+        if not math.isfinite(cost):
+            at = where(epoch, self.epochs, t, steps)
+            raise TrainingDiverged(divergence_message(model, Xb, at, rate)) from None
         grads = model.grads
+        bad = nonfinite_gradients(model)
+        if bad:
+            at = where(epoch, self.epochs, t, steps)
+            raise TrainingDiverged(gradient_message(model, bad, at, rate))
         if self.clip_value is not None:
             clip_by_value(grads, self.clip_value)
         if self.clip_norm is not None:

@@ -252,8 +252,9 @@ class Trainer:
         """One update on the mini-batch t of ``steps`` of ``epoch``; a cost or a gradient
         that is not finite ends the run with the place and the layer that diverged."""
         model = self.model
-        try:
-            cost = model.train_step(Xb, Yb)
+        try:  # an overflow is no warning here: a non-finite cost or gradient is an error below
+            with numpy.errstate(over="ignore", invalid="ignore"):
+                cost = model.train_step(Xb, Yb)
         except TrainingDiverged:
             cost = math.nan
         rate = getattr(self.optimizer, "learning_rate", None)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from glassnet.core.errors import GlassnetError, ModelFileError
-from glassnet.data.pipeline import InputPipeline
+from glassnet.data.pipeline import InputPipeline, PreprocessingWarning
 from glassnet.data.preprocessing import Standardizer
 from glassnet.models.builders import deep_network
 from glassnet.models.saving import load_model, save_model
@@ -39,7 +39,7 @@ def test_auto_only_scales_uint8_pixels_for_a_convolutional_network(rng):
 
 def test_unstandardized_dense_inputs_far_from_zero_mean_give_a_warning(rng):
     x = rng.integers(100, 200, size=(30, 5), dtype=np.uint8)
-    with pytest.warns(UserWarning, match="far from zero mean.*preprocess='none'"):
+    with pytest.warns(PreprocessingWarning, match="far from zero mean.*preprocess='none'"):
         pipe = InputPipeline(mode="none").fit(x)
     assert pipe.notes and "scale+standardize" in pipe.notes[0]
     centered = rng.normal(size=(30, 5))

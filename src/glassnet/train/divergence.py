@@ -9,6 +9,7 @@ what to try).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy
@@ -92,8 +93,18 @@ def divergence_message(model: Any, X: Any, at: str, learning_rate: float | None)
 
 
 def nonfinite_gradients(model: Any) -> list[str]:
-    """The names of the gradients (``dW2`` ...) that are not finite (one sum per array)."""
-    return [key for key, g in model.grads.items() if not all_finite(g)]
+    """The names of the gradients (``dW2`` ...) that are not finite.
+
+    Called after every step, so it is cheap when all is well: one sum per array added up
+    in a Python float; only a non-finite total looks at each array."""
+    grads = model.grads.items()
+    total = 0.0
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        for _, g in grads:
+            total += float(g.sum())
+    if math.isfinite(total):
+        return []
+    return [key for key, g in grads if not all_finite(g)]
 
 
 def gradient_message(model: Any, bad: list[str], at: str, learning_rate: float | None) -> str:

@@ -74,15 +74,25 @@ def errors(model_dir: str, data: str | None, split: str, out: str | None, tags: 
 @click.option("--dev", "dev", type=float, help="Dev error.")
 @click.option("--test", "test", type=float, help="Test error.")
 @click.option("--percent", is_flag=True, help="The errors are given in percent (8 for 8%).")
+@click.option("--n-train", type=int, help="Examples the training error was measured on.")
+@click.option("--n-train-dev", type=int, help="Examples of the train-dev set.")
+@click.option("--n-dev", type=int, help="Examples of the dev set.")
+@click.option("--n-test", type=int, help="Examples of the test set.")
 @click.option("--json", "as_json", is_flag=True)
 def diagnose_command(human: float, train: float, train_dev: float | None, dev: float | None,
-                     test: float | None, percent: bool, as_json: bool) -> None:
-    """Avoidable bias, variance, data mismatch, dev overfitting from a table of errors."""
+                     test: float | None, percent: bool, n_train: int | None,
+                     n_train_dev: int | None, n_dev: int | None, n_test: int | None,
+                     as_json: bool) -> None:
+    """Avoidable bias, variance, data mismatch, dev overfitting from a table of errors.
+
+    With the sets' sizes (--n-train, --n-dev, ...) each error gets its count and 95%
+    interval, and a gap that could be noise is said to be so instead of recommended on.
+    """
     from glassnet.project.strategy import diagnose
 
     scale = 0.01 if percent else 1.0
     values = [None if v is None else v * scale for v in (human, train, train_dev, dev, test)]
-    d = diagnose(*values)
+    d = diagnose(*values, n_train=n_train, n_train_dev=n_train_dev, n_dev=n_dev, n_test=n_test)
     click.echo(json.dumps(d.to_dict()) if as_json else str(d))
 
 

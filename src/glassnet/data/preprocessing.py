@@ -86,7 +86,8 @@ class Standardizer:
     for dev and test data.  With the course layout ``X`` ``(n, m)`` the
     statistics are per feature (``axis=1``, shapes ``(n, 1)``).  ``axis`` names
     the axes reduced over, e.g. ``(0, 1, 2)`` for per-channel statistics of
-    ``(m, H, W, C)`` images.  A zero ``sigma`` (a constant feature) is replaced by 1.
+    ``(m, H, W, C)`` images.  The statistics are accumulated in float64, then cast to the
+    data's float type.  A zero ``sigma`` (a constant feature) is replaced by 1.
     """
 
     def __init__(self, axis: int | tuple[int, ...] = 1) -> None:
@@ -104,11 +105,18 @@ class Standardizer:
         X = xp.asarray(X)
         if X.size == 0:
             raise ValueError(f"cannot fit a Standardizer on an empty array of shape {X.shape}")
-        if not numpy.issubdtype(X.dtype, numpy.floating):
-            X = X.astype(xp.float64)
-        self.mean = X.mean(axis=self.axis, keepdims=True)
-        std = X.std(axis=self.axis, keepdims=True)
-        self.std = xp.where(std == 0, xp.asarray(1, dtype=std.dtype), std)
+        dtype = X.dtype if numpy.issubdtype(X.dtype, numpy.floating) else numpy.dtype("float64")
+        # accumulated in float64 (float32 squares of values near 1e20 overflow), then cast
+        mean = X.mean(axis=self.axis, keepdims=True, dtype=xp.float64)
+        std = X.std(axis=self.axis, keepdims=True, dtype=xp.float64)
+        if not (bool(xp.isfinite(mean).all()) and bool(xp.isfinite(std).all())):
+            raise ValueError("Standardizer.fit: X contains NaN or inf, or values too large to "
+                             "standardize")
+        std = xp.where(std == 0, xp.asarray(1.0, dtype=std.dtype), std)
+        self.mean = mean.astype(dtype)
+        self.std = std.astype(dtype)
+        # a sigma that is not zero in float64 may underflow to zero in the data's type
+        self.std = xp.where(self.std == 0, xp.asarray(1, dtype=dtype), self.std)
         return self
 
     def _check(self) -> None:

@@ -230,6 +230,7 @@ def run_training(
                 else None,
                 dev_error=(1 - metrics["dev_accuracy"]) if "dev_accuracy" in metrics else None,
                 test_error=(1 - metrics["test_accuracy"]) if "test_accuracy" in metrics else None,
+                splits=splits,  # the sets' sizes: each error's count and interval
             ).to_dict()
 
     if out is not None:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy
 
 from glassnet.core.backend import get_xp
-from glassnet.core.errors import GlassnetError
+from glassnet.core.errors import GlassnetError, TrainingDiverged
 from glassnet.core.layouts import examples_back, examples_first
 from glassnet.data.batches import shuffled_batches
 from glassnet.optim.clipping import clip_by_norm, clip_by_value
@@ -40,6 +40,15 @@ from glassnet.optim.optimizers import Optimizer, get_optimizer
 from glassnet.optim.schedules import Schedule, get_schedule
 from glassnet.train.callbacks import Callback, History
 from glassnet.train.checkpoint import find_checkpoint
+from glassnet.train.divergence import (
+    all_finite,
+    divergence_message,
+    gradient_message,
+    nonfinite_data_message,
+    nonfinite_gradients,
+    where,
+)
+from glassnet.train.progress import ProgressLines, make_progress
 
 
 def accuracy_of(model: Any, A: Any, Y: Any) -> float | None:
@@ -64,7 +73,11 @@ class Trainer:
     ``epochs`` is the number of passes (``iterations`` for batch gradient
     descent); ``record_every`` how often the cost is recorded (every 100 in
     the course); ``eval_every`` how often the dev set is evaluated (every
-    epoch with mini-batches, every ``record_every`` with batch GD).
+    epoch with mini-batches, every ``record_every`` with batch GD).  ``progress``: None
+    shows a bar on a terminal and plain lines (one per epoch, at most one per 2 s) when
+    stderr is not one (:mod:`glassnet.train.progress`); True always a bar; False nothing.
+    The history's ``costs`` always hold the first and the last epoch run (however the run
+    ended) and its ``seconds`` the time trained, the sessions before a resume included.
 
     The learning rate has one holder, ``optimizer.learning_rate`` (``learning_rate``
     here only starts it).  Without a schedule nothing changes it; with one, the
@@ -142,7 +155,9 @@ class Trainer:
         """Train on (X, Y); evaluate on (X_dev, Y_dev) if given.  Returns the history."""
         model = self.model
         xp = get_xp()
-        X = xp.asarray(X, dtype=model.dtype)
+        X_given = X
+        with numpy.errstate(over="ignore"):  # values beyond the dtype: reported below
+            X = xp.asarray(X, dtype=model.dtype)
         model.check_input(X)
         Y = model.prepare_labels(Y)
         axis = model.input_layout.batch_axis  # m's axis in X, and in Y (the output's layout)
@@ -152,19 +167,19 @@ class Trainer:
             raise GlassnetError("training set is empty")
         if Y.shape[y_axis] != m:
             raise GlassnetError(f"X has {m} examples but Y has {Y.shape[y_axis]}")
-        # a finite sum means every entry is finite (one pass, no temporary the size of X);
-        # only a non-finite sum (a NaN/inf, or finite values that overflow) needs the full check
-        with numpy.errstate(over="ignore", invalid="ignore"):  # an overflow is checked below
-            total = X.sum()
-        if not bool(xp.isfinite(total)) and not bool(xp.isfinite(X).all()):
-            raise GlassnetError("training data contains NaN or inf")
+        if not all_finite(X):  # NaN/inf, or finite values beyond the compute dtype
+            raise GlassnetError(nonfinite_data_message(X_given, model.dtype, "training data"))
         have_dev = X_dev is not None and Y_dev is not None
         if have_dev:
+            dev_given = X_dev
             X_dev = xp.asarray(X_dev, dtype=model.dtype)
             model.check_input(X_dev)
+            if not all_finite(X_dev):
+                raise GlassnetError(nonfinite_data_message(dev_given, model.dtype, "dev data"))
             Y_dev = model.prepare_labels(Y_dev)
         batch = m if self.batch_size is None else min(self.batch_size, m)
         minibatch = batch < m
+        n_batches = -(-m // batch)
         eval_every = self.eval_every or (1 if minibatch else self.record_every)
         # examples-first copies, so a mini-batch is a gather of contiguous rows
         X_rows = examples_first(X, axis) if minibatch else X
@@ -172,8 +187,10 @@ class Trainer:
 
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        bar = self._progress_bar()
+        bar = make_progress(self.progress, self.epochs, self.start_epoch,
+                            "epoch" if minibatch else "iteration")
         started = time.perf_counter()
+        seconds_before = self.history.seconds  # of the sessions before a resume
         self.stop_training = False
         try:
             for epoch in range(self.start_epoch, self.epochs):
@@ -182,16 +199,16 @@ class Trainer:
                 rng = self._seed_epoch(epoch)
                 if minibatch:
                     total = 0.0
-                    for idx in shuffled_batches(m, batch, rng):
+                    for t, idx in enumerate(shuffled_batches(m, batch, rng)):
                         Xb = examples_back(X_rows[idx], axis)  # X{t}: the examples idx
                         Yb = examples_back(Y_rows[idx], y_axis)
                         if self.augment is not None:
                             Xb = self.augment(Xb, rng)
-                        total += self._step(Xb, Yb) * len(idx)
+                        total += self._step(Xb, Yb, epoch, t, n_batches) * len(idx)
                     cost = total / m
                 else:
                     Xb = self.augment(X, rng) if self.augment is not None else X
-                    cost = self._step(Xb, Y)
+                    cost = self._step(Xb, Y, epoch, 0, 1)
                 logs: dict[str, float] = {
                     "epoch": epoch,
                     "cost": cost,
@@ -207,50 +224,54 @@ class Trainer:
                     if acc is not None:
                         logs["dev_accuracy"] = acc
                 self.history.epochs.append(logs)
+                # kept current every epoch, so a checkpoint holds the time trained so far
+                self.history.seconds = seconds_before + time.perf_counter() - started
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, epoch, logs)
-                if bar is not None:
+                if self.stop_training:
+                    self.history.costs.setdefault(epoch, cost)  # the curve ends where it stopped
+                if isinstance(bar, ProgressLines):
+                    bar.update(epoch, logs, self.history.seconds, stopping=self.stop_training)
+                elif bar is not None:
                     post = {"cost": f"{cost:.4f}"}
                     if "dev_accuracy" in logs:
                         post["dev_acc"] = f"{logs['dev_accuracy']:.3f}"
                     bar.set_postfix(post, refresh=False)
                     bar.update(1)
                 if self.stop_training:
-                    self.history.costs.setdefault(epoch, cost)  # the curve ends where it stopped
                     break
         finally:
             if bar is not None:
                 bar.close()
-        self.history.seconds += time.perf_counter() - started
+        self.history.seconds = seconds_before + time.perf_counter() - started
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
 
-    def _step(self, Xb: Any, Yb: Any) -> float:
+    def _step(self, Xb: Any, Yb: Any, epoch: int, t: int, steps: int) -> float:
+        """One update on the mini-batch t of ``steps`` of ``epoch``; a cost or a gradient
+        that is not finite ends the run with the place and the layer that diverged."""
         model = self.model
-        cost = model.train_step(Xb, Yb)
+        try:  # an overflow is no warning here: a non-finite cost or gradient is an error below
+            with numpy.errstate(over="ignore", invalid="ignore"):
+                cost = model.train_step(Xb, Yb)
+        except TrainingDiverged:
+            cost = math.nan
+        rate = getattr(self.optimizer, "learning_rate", None)
+        if not math.isfinite(cost):
+            at = where(epoch, self.epochs, t, steps)
+            raise TrainingDiverged(divergence_message(model, Xb, at, rate)) from None
         grads = model.grads
+        bad = nonfinite_gradients(model)
+        if bad:
+            at = where(epoch, self.epochs, t, steps)
+            raise TrainingDiverged(gradient_message(model, bad, at, rate))
         if self.clip_value is not None:
             clip_by_value(grads, self.clip_value)
         if self.clip_norm is not None:
             clip_by_norm(grads, self.clip_norm)
         self.optimizer.step(model.parameters, grads)
         return cost
-
-    def _progress_bar(self) -> Any:
-        if self.progress is False:
-            return None
-        from tqdm.auto import tqdm
-
-        return tqdm(
-            total=self.epochs,
-            initial=self.start_epoch,
-            desc="training",
-            unit="epoch",
-            disable=None if self.progress is None else not self.progress,
-            mininterval=0.25,
-            leave=False,
-        )
 
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(

@@ -52,6 +52,20 @@ class _Refused(Exception):
     """A problem found while parsing (turned into ModelFileError with the file's name)."""
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line (newlines and runs of spaces as one space), at most ``limit``
+    characters: messages quote what the file holds."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _at(where: str, key: str) -> str:
+    """``where.key``, or ``where['odd key']`` for a key that is not a plain name."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_:]{0,40}", key):
+        return f"{where}.{key}"
+    return f"{where}[{one_line(repr(key), 40)}]"
+
+
 # -- the file -----------------------------------------------------------------------------
 
 def _nesting_depth(data: bytes) -> int:
@@ -101,7 +115,7 @@ def read_json_file(path: Path, what: str = "architecture file") -> Any:
         raise ModelFileError(f"{path}: not valid JSON (not UTF-8: {exc.reason} at byte "
                              f"{exc.start})") from None
     except (json.JSONDecodeError, _Refused, ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{path}: not valid JSON ({exc})") from None
+        raise ModelFileError(f"{path}: not valid JSON ({one_line(str(exc))})") from None
 
 
 # -- the values ---------------------------------------------------------------------------
@@ -210,13 +224,13 @@ def check_layer_entry(entry: Any, where: str, depth: int = 0) -> None:
     params = _parameters(LAYER_TYPES[kind])
     for key, value in config.items():
         if params is not None and key not in params:
-            raise _Refused(f"{where}.config: {kind} has no setting {key!r} (settings: "
-                           f"{', '.join(params)})")
+            raise _Refused(f"{where}.config: {kind} has no setting {one_line(repr(key), 40)} "
+                           f"(settings: {', '.join(params)})")
         hint = params[key].annotation if params is not None else inspect.Parameter.empty
         kinds = _kinds_of(hint)
         if key == "activation":  # saved as {"name": ...} whatever the annotation says
             kinds |= {"str", "dict", "null"}
-        _check_value(value, kinds, f"{where}.config.{key}", key, depth)
+        _check_value(value, kinds, _at(f"{where}.config", key), key, depth)
     if params is not None:
         needed = [k for k, p in params.items() if p.default is p.empty and k not in config]
         if needed:
@@ -242,7 +256,7 @@ def _check_model(model: dict) -> None:
     regularization = model.get("regularization")
     _check_value(regularization, {"dict", "null", "float"}, "model.regularization", "l2", 0)
     for key, value in (regularization or {}).items() if isinstance(regularization, dict) else ():
-        _check_value(value, {"float"}, f"model.regularization.{key}", key, 0)
+        _check_value(value, {"float"}, _at("model.regularization", key), key, 0)
     layers = model.get("layers")
     if not isinstance(layers, list) or not layers:
         raise _Refused("model.layers: expected a non-empty list of layers")
@@ -297,7 +311,7 @@ def check_architecture(arch: Any, path: Path) -> dict:
         _check_model(arch["model"])
         _check_metadata(arch.get("metadata"))
     except _Refused as exc:
-        raise ModelFileError(f"{path}: invalid architecture ({exc})") from None
+        raise ModelFileError(f"{path}: invalid architecture ({one_line(str(exc))})") from None
     return arch
 
 

@@ -32,6 +32,7 @@ import numpy
 from glassnet.core import backend
 from glassnet.core.errors import GlassnetError, MemoryBudgetError, ModelFileError
 from glassnet.core.limits import check_size
+from glassnet.models.architecture_check import one_line
 
 #: values a build may ask for beyond twice the file's (small models, rounding)
 SLACK_VALUES = 2**16
@@ -144,7 +145,7 @@ def build_guarded(config: dict, arch_path: Path, params_path: Path, file_values:
     from glassnet.models.sequential import Sequential
 
     def invalid(exc: BaseException) -> ModelFileError:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = one_line(str(exc)) or type(exc).__name__
         return ModelFileError(f"{arch_path}: invalid architecture ({reason})")
 
     try:

@@ -189,6 +189,30 @@ def test_a_large_dense_layer_needs_what_the_parameter_file_holds(folder):
     assert peak < 8 * 2**20 and "the file has 23)" in line
 
 
+@pytest.mark.parametrize("shape, layers", [
+    ([10**5], [{"type": "dense", "config": {"units": 10**5, "init": "zeros"}}]),
+    ([10**5, 3], [{"type": "lstm", "config": {"units": 10**5}}]),
+    ([8, 8, 3], [{"type": "residual_block", "config": {"filters": 2**31 - 1}}]),
+    ([8, 8, 3], [{"type": "inception_module", "config": {
+        "f_1x1": 2**20, "f_3x3_reduce": 2**20, "f_3x3": 2**20, "f_5x5_reduce": 1, "f_5x5": 1,
+        "f_pool_proj": 1}}]),
+    ([2**31 - 1, 2**31 - 1, 3], [{"type": "flatten", "config": {}},
+                                 {"type": "dense", "config": {"units": 1}}]),
+    ([2**24], [{"type": "dense", "config": {"units": 2}}, {"type": "batchnorm", "config": {}}]),
+])
+def test_huge_layers_of_every_kind_are_refused_before_allocating(folder, shape, layers):
+    arch = _arch(folder)
+    arch["model"]["input_shape"], arch["model"]["layers"] = shape, layers
+    _write_arch(folder, arch)
+    tracemalloc.start()
+    try:
+        _refused(folder, "needs more parameters than parameters.npz holds")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, peak
+
+
 def test_the_memory_budget_is_asked_first(folder):
     set_memory_budget(100)
     try:

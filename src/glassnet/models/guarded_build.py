@@ -8,7 +8,8 @@ watched *before* it happens:
 * the weights' random draws go through a :class:`numpy.random.Generator` whose
   ``standard_normal`` checks the size asked for and gives zeros (the values are replaced
   by the file's anyway; the stream, and so what ``Dropout`` spawns from it, is the one
-  ``Sequential.build`` would use);
+  ``Sequential.build`` would use); weights initialized as ``"zeros"`` (made with
+  ``numpy.zeros``, not drawn) are drawn that way too while the build runs;
 * ``zeros`` / ``ones`` / ``empty`` / ``full`` / ``asarray`` of the array namespace
   (biases, batch-norm statistics, the cast of each weight) are checked the same way, for
   this thread only, while the build runs.
@@ -32,6 +33,7 @@ import numpy
 from glassnet.core import backend
 from glassnet.core.errors import GlassnetError, MemoryBudgetError, ModelFileError
 from glassnet.core.limits import check_size
+from glassnet.layers.base import walk
 from glassnet.models.architecture_check import one_line
 
 #: values a build may ask for beyond twice the file's (small models, rounding)
@@ -160,6 +162,12 @@ def build_guarded(config: dict, arch_path: Path, params_path: Path, file_values:
     saved_xp = backend.get_xp()
     for i, layer in enumerate(model.layers):
         layer.build = _watched_build(layer, generator, watch, i)
+    # "zeros" weights are made with numpy.zeros, not drawn: draw them (sized, as zeros) too
+    zeros = [(sub, attr) for layer in model.layers for sub in walk(layer)
+             for attr in ("init", "recurrent_init")
+             if str(getattr(sub, attr, "")).lower() == "zeros"]
+    for sub, attr in zeros:
+        setattr(sub, attr, "random")
     backend.set_namespace(_WatchedNamespace(saved_xp, watch))
     try:
         model.build(tuple(config["input_shape"]), seed=0, dtype=config.get("dtype", "float32"))
@@ -173,4 +181,6 @@ def build_guarded(config: dict, arch_path: Path, params_path: Path, file_values:
         backend.set_namespace(saved_xp)
         for layer in model.layers:
             layer.__dict__.pop("build", None)
+        for sub, attr in zeros:
+            setattr(sub, attr, "zeros")
     return model

@@ -143,9 +143,10 @@ def load_model(directory: str | os.PathLike) -> Any:
     extras = [k for k in shapes if k.startswith("extra:")]
     unused = [k for k in shapes if k not in expected and k not in extras]
     if unused:
+        names = list(expected)
+        shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
         raise ModelFileError(f"{path}: member {unused[0]!r} is not an array of this model "
-                             f"(expected {', '.join(list(expected)[:6])}..., state:* or "
-                             "extra:*); refused unread")
+                             f"(its arrays: {shown}; extra:NAME); refused unread")
     total = sum(int(numpy.prod(s, dtype=object)) * d.itemsize for s, d in shapes.values())
     check_size(total, f"{path}: the model's {len(shapes)} arrays")
     arrays = read_npz(path, [*expected, *extras], error=ModelFileError, what="parameter file")

@@ -14,11 +14,12 @@ watched *before* it happens:
   (biases, batch-norm statistics, the cast of each weight) are checked the same way, for
   this thread only, while the build runs.
 
-Each request counts against two limits: the memory budget
-(:func:`glassnet.core.limits.check_size`) and the number of values the parameter file
-declares (its directory, read first): a build that asks for more than twice what the
-file holds (each weight is drawn, then cast) is refused, naming the layer, before the
-allocation.  Only then are the built shapes compared with the file's, name by name.
+Each request, added to the arrays the build has kept so far, is checked against two
+limits: the memory budget (:func:`glassnet.core.limits.check_size`) and the number of
+values the parameter file declares (its directory, read first; a margin of twice that,
+plus ``SLACK_VALUES``, so that no honest build is refused): a build that asks for more is
+refused, naming the layer, before the allocation.  Only then are the built shapes
+compared with the file's, name by name.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ SLACK_VALUES = 2**16
 
 
 class _Watch:
-    """The running count of values the build asked for, and the two limits."""
+    """The values the build has allocated so far (``kept``: the model's arrays), and the
+    two limits every new request is checked against."""
 
     def __init__(self, arch_path: Path, params_path: Path, file_values: int) -> None:
         self.arch_path, self.params_path = arch_path, params_path
@@ -52,7 +54,10 @@ class _Watch:
         self.layer = "the model"
         self.thread = threading.get_ident()
 
-    def ask(self, shape: Any, itemsize: int = 8) -> None:
+    def ask(self, shape: Any, itemsize: int, kept: bool) -> None:
+        """Refuse (before it is made) an array of ``shape`` that takes the build past the
+        parameter file's values or the memory budget; ``kept``: it stays (a parameter),
+        else it is a temporary (a weight's draw, freed once cast)."""
         if threading.get_ident() != self.thread:
             return
         try:
@@ -62,14 +67,15 @@ class _Watch:
         count = 1
         for d in dims:
             count *= max(d, 0)
-        self.values += count
-        self.nbytes += count * itemsize
-        if self.values > self.limit:
+        values, nbytes = self.values + count, self.nbytes + count * itemsize
+        if values > self.limit:
             raise ModelFileError(
                 f"{self.arch_path}: {self.layer} needs more parameters than "
-                f"{self.params_path.name} holds ({self.values:,} values asked, the file has "
+                f"{self.params_path.name} holds ({values:,} values asked, the file has "
                 f"{self.file_values:,}): refused before allocating")
-        check_size(self.nbytes, f"{self.arch_path}: building {self.layer}")
+        check_size(nbytes, f"{self.arch_path}: building {self.layer}")
+        if kept:
+            self.values, self.nbytes = values, nbytes
 
 
 class _WatchedGenerator(numpy.random.Generator):
@@ -81,7 +87,7 @@ class _WatchedGenerator(numpy.random.Generator):
                         out: Any = None) -> Any:
         if size is None:
             return 0.0
-        self.watch.ask(size)
+        self.watch.ask(size, numpy.dtype(dtype).itemsize, kept=False)
         return numpy.zeros(size, dtype=dtype)
 
     def spawn(self, n_children: int) -> list[numpy.random.Generator]:
@@ -103,7 +109,7 @@ class _WatchedNamespace(types.ModuleType):
             itemsize = numpy.dtype(dtype if dtype is not None else numpy.float64).itemsize
         except TypeError:
             itemsize = 8
-        self._watch.ask(shape, itemsize)
+        self._watch.ask(shape, itemsize, kept=True)
 
     def zeros(self, shape: Any, dtype: Any = None, **kw: Any) -> Any:
         self._sized(shape, dtype)

@@ -143,7 +143,9 @@ class _Archive:
         return self.error(f"{self.path}: member {name!r} is damaged ({reason})")
 
     def shape(self, name: str) -> tuple[tuple[int, ...], numpy.dtype]:
-        """(shape, dtype) of member ``name`` from its header alone (no array data is read)."""
+        """(shape, dtype) of member ``name`` from its header alone (no array data is read),
+        after the checks of its declared size that :meth:`read` makes."""
+        self._check_declared(name)
         try:
             with self.zip.open(self.members[name]) as fh:
                 shape, _, dtype, _ = self._header(fh, name)
@@ -153,16 +155,22 @@ class _Archive:
             raise self._damaged(name, exc) from None
         return shape, dtype
 
+    def _check_declared(self, name: str) -> None:
+        """Refuse member ``name`` if its declared size is over the budget or its
+        compression ratio is a bomb's (from the zip directory: nothing is inflated)."""
+        info, p = self.members[name], self.path
+        check_size(info.file_size, f"{p}: member {name!r}")
+        if info.file_size > RATIO_FREE_BYTES and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1):
+            raise self.error(f"{p}: member {name!r} inflates {info.compress_size} bytes to "
+                             f"{info.file_size} (ratio over {MAX_RATIO}): refused as a "
+                             "decompression bomb")
+
     def read(self, name: str) -> numpy.ndarray:
         """The array of member ``name``, checked before it is allocated."""
         info = self.members[name]
         p, error = self.path, self.error
-        check_size(info.file_size, f"{p}: member {name!r}")
-        if info.file_size > RATIO_FREE_BYTES and info.file_size > MAX_RATIO * max(
-                info.compress_size, 1):
-            raise error(f"{p}: member {name!r} inflates {info.compress_size} bytes to "
-                        f"{info.file_size} (ratio over {MAX_RATIO}): refused as a "
-                        "decompression bomb")
+        self._check_declared(name)
         try:
             with self.zip.open(info) as fh:
                 shape, fortran, dtype, nbytes = self._header(fh, name)
@@ -218,7 +226,9 @@ def npz_shapes(path: str | os.PathLike, names: Iterable[str] | None = None, *,
                what: str = "file") -> dict[str, tuple[tuple[int, ...], numpy.dtype]]:
     """``{name: (shape, dtype)}`` of the members ``names`` (default: all), from the zip
     directory and each member's ``.npy`` header only: no array data is inflated, so a
-    caller can compare the shapes it expects (and their total size) before reading."""
+    caller can compare the shapes it expects (and their total size) before reading.  Each
+    member's declared size is checked as :func:`read_npz` checks it (memory budget,
+    compression ratio), so the shapes given are ones the file can really hold."""
     archive = _Archive(Path(path), error, what)
     try:
         wanted = list(archive.members) if names is None else list(names)

@@ -360,6 +360,13 @@ def test_damaged_parameter_files_are_one_line(folder, damage, match, capsys):
     assert len(err) == 1 and err[0].startswith("glassnet: error: ") and "aborted" not in err[0]
 
 
+def test_a_member_with_an_empty_name_is_refused(folder):
+    """Found by the fuzz test: zipfile's ZipInfo.is_dir() raised IndexError on it."""
+    with zipfile.ZipFile(folder / PARAMETERS_FILE, "a") as z:
+        z.writestr(zipfile.ZipInfo(""), b"x")
+    _refused(folder, "member '' is not a .npy array")
+
+
 def test_load_npz_safely_reads_only_the_names_asked(tmp_path):
     np.savez(tmp_path / "t.npz", a=np.arange(3.0), b=np.ones(2))
     assert list(load_npz_safely(tmp_path / "t.npz", "trainer state", names=["b"])) == ["b"]

@@ -31,7 +31,7 @@ EXAMPLES = int(os.environ.get("GLASSNET_FUZZ_EXAMPLES", "150"))
 BUDGET = 32 * 2**20
 #: what one load may allocate at its peak (the budget plus the reader's own small change)
 PEAK = BUDGET + 8 * 2**20
-_SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
+_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
                      derandomize="GLASSNET_FUZZ_RANDOM" not in os.environ,
                      suppress_health_check=[HealthCheck.function_scoped_fixture,
                                             HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -22,6 +22,7 @@ line naming the file and the member.  Only the members asked for are read.
 from __future__ import annotations
 
 import os
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -62,10 +63,11 @@ def _identify(path: Path, head: bytes) -> str | None:
         return "not an .npz archive (no zip signature)"
 
 
-#: what zipfile, zlib and the .npy parser raise on a damaged member
+#: what zipfile, zlib and the .npy parser raise on a damaged archive or member (fuzzing
+#: found IndexError and struct.error from zipfile's parsing of a damaged directory)
 _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
-           RuntimeError, KeyError, SyntaxError, TypeError, OverflowError, MemoryError,
-           RecursionError)
+           RuntimeError, LookupError, SyntaxError, TypeError, OverflowError, MemoryError,
+           struct.error, AttributeError)
 
 
 class _Archive:
@@ -91,9 +93,9 @@ class _Archive:
         self.members: dict[str, zipfile.ZipInfo] = {}
         size = os.path.getsize(path)
         for info in self.zip.infolist():
-            if info.is_dir():
-                continue
             name = info.filename
+            if name.endswith("/"):  # a folder entry (ZipInfo.is_dir fails on an empty name)
+                continue
             if not name.endswith(".npy"):
                 self.close()
                 raise error(f"{path}: member {name!r} is not a .npy array")

@@ -152,3 +152,4 @@ def test_a_second_save_killed_while_finishing_a_killed_one_still_loads(tmp_path,
         _save_killed_at(folder, newer, j)
         assert _fingerprint(load_model(folder)) in want, f"second kill point {j}"
         shutil.rmtree(folder)
+    print(f"second save over a half-moved one: {n_second + 1} kill points, each new or newer")

@@ -1,8 +1,9 @@
 """Atomic writes and a safe ``.npz`` reader: a killed process leaves the old file or the new one.
 
 Every write goes to a temporary file in the target's folder, is flushed to disk and renamed
-over the target (``os.replace`` is atomic on one file system).  ``.npz`` files are read with
-``allow_pickle=False``, so loading can never run code.
+over the target (``os.replace`` is atomic on one file system); the folder is then flushed
+too, so the rename itself survives a power cut.  ``.npz`` files are read through
+:mod:`glassnet.core.npz_reader`, so loading can never run code or inflate a bomb.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy
 
 from glassnet.core.backend import to_numpy
 from glassnet.core.errors import ModelFileError
+from glassnet.core.npz_reader import read_npz
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -32,6 +33,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        fsync_directory(path.parent)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -42,10 +44,13 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def json_bytes(obj: Any) -> bytes:
+    """``obj`` as indented UTF-8 JSON (NumPy scalars and arrays as numbers and lists)."""
+    return (json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n").encode()
+
+
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-    atomic_write_text(
-        path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n"
-    )
+    atomic_write_bytes(path, json_bytes(obj))
 
 
 def _json_default(obj: Any) -> Any:
@@ -69,6 +74,7 @@ def atomic_save_npz(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        fsync_directory(path.parent)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -76,25 +82,25 @@ def atomic_save_npz(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
 
 
 def load_npz_safely(
-    path: str | os.PathLike, what: str = "parameter file"
+    path: str | os.PathLike, what: str = "parameter file", names: Iterable[str] | None = None
 ) -> dict[str, numpy.ndarray]:
-    """Every array of an ``.npz`` file, refusing pickles and damaged files with a clear error."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: {what} not found")
-    try:
-        with numpy.load(path, allow_pickle=False) as data:
-            if not isinstance(data, Mapping) and not hasattr(data, "files"):
-                raise ModelFileError(f"{path}: not an .npz archive")
-            return {k: data[k] for k in data.files}
-    except ModelFileError:
-        raise
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ModelFileError(
-                f"{path}: refused: the file holds pickled data, which could run code on loading"
-            ) from None
-        raise ModelFileError(f"{path}: not a valid .npz {what} ({exc})") from None
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise ModelFileError(f"{path}: truncated or corrupt {what} ({exc})") from None
+    """The arrays ``names`` (default: every one) of an ``.npz`` file, through
+    :func:`glassnet.core.npz_reader.read_npz`: pickles refused, each member's declared size,
+    compression ratio and ``.npy`` header checked against the memory budget before it is
+    inflated, damage of any kind raised as one :class:`ModelFileError` line naming the file."""
+    return read_npz(path, names, error=ModelFileError, what=what)
 
+
+def fsync_directory(path: str | os.PathLike) -> None:
+    """Flush a folder's entries (the renames into it) to disk; a no-op where folders cannot
+    be opened (Windows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a folder
+        pass
+    finally:
+        os.close(fd)

@@ -22,6 +22,7 @@ line naming the file and the member.  Only the members asked for are read.
 from __future__ import annotations
 
 import os
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -62,6 +63,13 @@ def _identify(path: Path, head: bytes) -> str | None:
         return "not an .npz archive (no zip signature)"
 
 
+#: what zipfile, zlib and the .npy parser raise on a damaged archive or member (fuzzing
+#: found IndexError and struct.error from zipfile's parsing of a damaged directory)
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
+           RuntimeError, LookupError, SyntaxError, TypeError, OverflowError, MemoryError,
+           struct.error, AttributeError)
+
+
 class _Archive:
     """An opened, checked archive: ``members`` maps array name -> ZipInfo."""
 
@@ -79,15 +87,15 @@ class _Archive:
             raise error(f"{path}: {why}")
         try:
             self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
-                NotImplementedError, IndexError, KeyError, OverflowError) as exc:
-            raise error(f"{path}: a damaged zip archive, not a readable {what} ({exc})") from None
+        except (*_DAMAGE, zipfile.LargeZipFile) as exc:
+            raise error(f"{path}: a damaged (truncated or corrupt) zip archive, not a readable "
+                        f"{what} ({exc})") from None
         self.members: dict[str, zipfile.ZipInfo] = {}
         size = os.path.getsize(path)
         for info in self.zip.infolist():
-            if info.filename and info.is_dir():
-                continue
             name = info.filename
+            if name.endswith("/"):  # a folder entry (ZipInfo.is_dir fails on an empty name)
+                continue
             if not name.endswith(".npy"):
                 self.close()
                 raise error(f"{path}: member {name!r} is not a .npy array")
@@ -107,50 +115,81 @@ class _Archive:
     def close(self) -> None:
         self.zip.close()
 
+    def _header(self, fh, name: str) -> tuple[tuple[int, ...], bool, numpy.dtype, int]:
+        """(shape, fortran order, dtype, nbytes) of member ``name`` from its ``.npy`` header,
+        checked against the member's declared size; ``fh`` is left at the array data."""
+        p, error, info = self.path, self.error, self.members[name]
+        version = npy_format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = npy_format.read_array_header_1_0(fh)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = npy_format.read_array_header_2_0(fh)
+        else:  # pragma: no cover - read_magic refuses unknown versions
+            raise ValueError(f"unsupported .npy version {version}")
+        if dtype.hasobject:
+            raise error(f"{p}: member {name!r} holds Python objects (pickled data), "
+                        "refused: loading it could run code")
+        if any(int(d) < 0 for d in shape):
+            raise error(f"{p}: member {name!r} declares a negative shape {shape}")
+        count = 1
+        for d in shape:
+            count *= int(d)
+        nbytes = count * dtype.itemsize
+        if nbytes > info.file_size:
+            raise error(f"{p}: member {name!r} declares shape {shape} {dtype} "
+                        f"({nbytes} bytes) but holds {info.file_size} bytes")
+        return tuple(int(d) for d in shape), bool(fortran), dtype, nbytes
+
+    def _damaged(self, name: str, exc: BaseException) -> GlassnetError:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return self.error(f"{self.path}: member {name!r} is damaged ({reason})")
+
+    def shape(self, name: str) -> tuple[tuple[int, ...], numpy.dtype]:
+        """(shape, dtype) of member ``name`` from its header alone (no array data is read),
+        after the checks of its declared size that :meth:`read` makes."""
+        self._check_declared(name)
+        try:
+            with self.zip.open(self.members[name]) as fh:
+                shape, _, dtype, _ = self._header(fh, name)
+        except GlassnetError:
+            raise
+        except _DAMAGE as exc:
+            raise self._damaged(name, exc) from None
+        return shape, dtype
+
+    def _check_declared(self, name: str) -> None:
+        """Refuse member ``name`` if its declared size is over the budget or its
+        compression ratio is a bomb's (from the zip directory: nothing is inflated)."""
+        info, p = self.members[name], self.path
+        check_size(info.file_size, f"{p}: member {name!r}")
+        if info.file_size > RATIO_FREE_BYTES and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1):
+            raise self.error(f"{p}: member {name!r} inflates {info.compress_size} bytes to "
+                             f"{info.file_size} (ratio over {MAX_RATIO}): refused as a "
+                             "decompression bomb")
+
     def read(self, name: str) -> numpy.ndarray:
         """The array of member ``name``, checked before it is allocated."""
         info = self.members[name]
         p, error = self.path, self.error
-        check_size(info.file_size, f"{p}: member {name!r}")
-        if info.file_size > RATIO_FREE_BYTES and info.file_size > MAX_RATIO * max(
-                info.compress_size, 1):
-            raise error(f"{p}: member {name!r} inflates {info.compress_size} bytes to "
-                        f"{info.file_size} (ratio over {MAX_RATIO}): refused as a "
-                        "decompression bomb")
+        self._check_declared(name)
         try:
             with self.zip.open(info) as fh:
-                version = npy_format.read_magic(fh)
-                if version == (1, 0):
-                    shape, fortran, dtype = npy_format.read_array_header_1_0(fh)
-                elif version in ((2, 0), (3, 0)):
-                    shape, fortran, dtype = npy_format.read_array_header_2_0(fh)
-                else:  # pragma: no cover - read_magic refuses unknown versions
-                    raise ValueError(f"unsupported .npy version {version}")
-                if dtype.hasobject:
-                    raise error(f"{p}: member {name!r} holds Python objects (pickled data), "
-                                "refused: loading it could run code")
-                if any(int(d) < 0 for d in shape):
-                    raise error(f"{p}: member {name!r} declares a negative shape {shape}")
+                shape, fortran, dtype, nbytes = self._header(fh, name)
+                check_size(nbytes, f"{p}: member {name!r} of shape {shape}")
                 count = 1
                 for d in shape:
-                    count *= int(d)
-                nbytes = count * dtype.itemsize
-                if nbytes > info.file_size:
-                    raise error(f"{p}: member {name!r} declares shape {shape} {dtype} "
-                                f"({nbytes} bytes) but holds {info.file_size} bytes")
-                check_size(nbytes, f"{p}: member {name!r} of shape {shape}")
+                    count *= d
                 flat = numpy.empty(count, dtype=dtype)
                 got = fh.readinto(memoryview(flat).cast("B")) if nbytes else 0
                 if got != nbytes:
                     raise error(f"{p}: member {name!r} is truncated ({got} of {nbytes} bytes)")
                 fh.read()  # to the end: zipfile checks the CRC there
+                return flat.reshape(shape, order="F" if fortran else "C")
         except GlassnetError:
             raise
-        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError,
-                NotImplementedError, RuntimeError, KeyError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise error(f"{p}: member {name!r} is damaged ({reason})") from None
-        return flat.reshape(shape, order="F" if fortran else "C")
+        except _DAMAGE as exc:
+            raise self._damaged(name, exc) from None
 
 
 def npz_members(path: str | os.PathLike, *, error: type[GlassnetError] = ModelFileError,
@@ -180,5 +219,25 @@ def read_npz(path: str | os.PathLike, names: Iterable[str] | None = None, *,
             raise error(f"{path}: no array {missing[0]!r} in the {what} "
                         f"(arrays present: {sorted(archive.members)})")
         return {n: archive.read(n) for n in wanted}
+    finally:
+        archive.close()
+
+
+def npz_shapes(path: str | os.PathLike, names: Iterable[str] | None = None, *,
+               error: type[GlassnetError] = ModelFileError,
+               what: str = "file") -> dict[str, tuple[tuple[int, ...], numpy.dtype]]:
+    """``{name: (shape, dtype)}`` of the members ``names`` (default: all), from the zip
+    directory and each member's ``.npy`` header only: no array data is inflated, so a
+    caller can compare the shapes it expects (and their total size) before reading.  Each
+    member's declared size is checked as :func:`read_npz` checks it (memory budget,
+    compression ratio), so the shapes given are ones the file can really hold."""
+    archive = _Archive(Path(path), error, what)
+    try:
+        wanted = list(archive.members) if names is None else list(names)
+        missing = [n for n in wanted if n not in archive.members]
+        if missing:
+            raise error(f"{path}: no array {missing[0]!r} in the {what} "
+                        f"(arrays present: {sorted(archive.members)})")
+        return {n: archive.shape(n) for n in wanted}
     finally:
         archive.close()

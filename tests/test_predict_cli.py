@@ -183,3 +183,12 @@ def test_bad_inputs_are_one_line_naming_the_file(capsys, files, iris_run, image_
                           "5 columns", "192 feature columns")
     assert_one_error_line(capsys, ["predict", iris_run, files / "iris.csv", "--out",
                                    files / "nowhere" / "p.csv"], "nowhere", "no such folder")
+
+
+def test_a_decompression_bomb_is_one_line(capsys, image_run, tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    Image.new("RGB", (30, 30)).save(tmp_path / "bomb.png")  # 900 pixels: over twice the limit
+    assert_one_error_line(capsys, ["predict", image_run, tmp_path / "bomb.png"],
+                          "bomb.png", "decompression bomb")

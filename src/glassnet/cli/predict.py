@@ -159,19 +159,12 @@ def _read_array(p: Path, shape: tuple[int, ...]) -> numpy.ndarray:
 
 def _read_image(p: Path, shape: tuple[int, ...], pipe: Any) -> numpy.ndarray:
     """One image as ``(1, n_H, n_W, n_C)``: converted and resized as the training folders are."""
-    from PIL import Image, UnidentifiedImageError
+    from glassnet.data import read_image  # bombs and damaged files: one DataError line
 
     if len(shape) != 3 or shape[2] not in (1, 3):
         _fail(f"{p}: this model takes examples of shape {_shape_text(shape)}, not images")
     n_H, n_W, n_C = shape
-    try:
-        with Image.open(p) as im:
-            im = im.convert("RGB" if n_C == 3 else "L")
-            if im.size != (n_W, n_H):
-                im = im.resize((n_W, n_H), Image.Resampling.BILINEAR)
-            arr = numpy.asarray(im, dtype=numpy.uint8).reshape(shape)
-    except (UnidentifiedImageError, OSError) as exc:
-        _fail(f"{p}: not an image or array file ({exc.__class__.__name__})")
+    arr = read_image(p, (n_H, n_W), grayscale=n_C == 1).reshape(shape)
     if pipe.scale is None:  # a model trained on unscaled values takes the pixels as numbers
         arr = arr.astype(numpy.float32)
     return arr[None]

@@ -200,3 +200,22 @@ def test_split_all_joins_a_files_train_and_test_parts(tmp_path, capsys):
     assert code == 0 and json.loads(text)["m"] == 52
     code, text, _ = _evaluate(capsys, out, "--data", data, "--split", "train", "--json")
     assert code == 0 and json.loads(text)["rows"] == "train part: 40 rows"
+
+
+def test_evaluate_reads_the_file_with_the_runs_label_and_feature_columns(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(120, 3))
+    y = np.where(x[:, 0] > 0, "yes", "no")
+    data = tmp_path / "label_first.csv"
+    data.write_text("answer,a,b,c,noise\n" + "".join(
+        f"{yi},{a:.4f},{b:.4f},{c:.4f},{rng.normal():.4f}\n"
+        for yi, (a, b, c) in zip(y, x, strict=True)))
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--label", "answer", "--features", "a,b,c",
+                 "--out", str(out), "--epochs", "5"]) == 0
+    capsys.readouterr()
+    code, text, err = _evaluate(capsys, out, "--data", data, "--json")
+    assert code == 0, err
+    got = json.loads(text)
+    assert got["rows"] == "held-out test part: 24 of 120 rows"
+    assert got["accuracy"] == json.loads((out / "metrics.json").read_text())["test_accuracy"]

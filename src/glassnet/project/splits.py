@@ -130,6 +130,7 @@ def load_splits(cfg: RunConfig) -> Splits:
         "fingerprint": fingerprint(x, y), "split_seed": cfg.split_seed,
         "test_fraction": cfg.test_fraction, "dev_fraction": cfg.dev_fraction,
         "train_dev_fraction": cfg.train_dev_fraction, "stratified": strata is not None,
+        "loader": _as_recorded(options, ds, cfg.data),
     }
     test_xy = (test.x, test.y) if test is not None else None
     if test is None:
@@ -184,6 +185,30 @@ def _why_all_rows(ds: Dataset, data: str, record: dict[str, Any]) -> str | None:
     return None
 
 
+def _as_recorded(options: dict[str, Any], ds: Any, path: str | None) -> dict[str, Any]:
+    """The loader's options as JSON (what evaluate reads the file with); for an image
+    folder, the size and channels the run read it at."""
+    from glassnet.data.loaders import dataset_format
+
+    out = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
+    if path is not None and dataset_format(path) == "image folder" and ds.x.ndim == 4:
+        out["size"] = [int(d) for d in ds.x.shape[1:3]]
+        out["grayscale"] = bool(ds.x.shape[3] == 1)
+    return out
+
+
+def _reading(data: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The run's loader options that apply to file ``data`` (its CSV label and feature
+    columns, its image size and channels), for reading it as the run read its data."""
+    from glassnet.data.loaders import FORMAT_OPTIONS, dataset_format
+
+    taken = FORMAT_OPTIONS.get(dataset_format(data), ())
+    options = {k: v for k, v in (record.get("loader") or {}).items() if k in taken}
+    if "size" in options:
+        options["size"] = tuple(options["size"])
+    return options
+
+
 def evaluation_rows(data: str, split: str | None, record: dict[str, Any] | None) -> tuple[
         numpy.ndarray, numpy.ndarray, str]:
     """(x, y, what they are) of the rows ``glassnet evaluate`` scores in file ``data``.
@@ -197,8 +222,9 @@ def evaluation_rows(data: str, split: str | None, record: dict[str, Any] | None)
     from glassnet.data import load_dataset, load_train_test
 
     record = record or {}
+    options = _reading(data, record)
     if split == "all":
-        train, test = load_train_test(data)
+        train, test = load_train_test(data, **options)
         parts = [train] + ([test] if test is not None else [])
         if any(p.x.shape[1:] != train.x.shape[1:] for p in parts):
             raise GlassnetError(f"{data}: its train and test parts have examples of other shapes")
@@ -206,13 +232,13 @@ def evaluation_rows(data: str, split: str | None, record: dict[str, Any] | None)
         y = numpy.concatenate([p.y for p in parts]) if len(parts) > 1 else train.y
         return x, y, f"all {len(x)} rows"
     if split not in (None, "test"):
-        ds = load_dataset(data, split)
+        ds = load_dataset(data, split, **options)
         if split == "train" and _why_all_rows(ds, data, record) is None:
             test_idx, rest = test_part_of(ds, record)
             return ds.x[rest], ds.y[rest], (f"rows outside the held-out test part: {len(rest)} "
                                             f"of {len(ds.x)} rows")
         return ds.x, ds.y, f"{split} part: {len(ds.x)} rows"
-    train, test = load_train_test(data)
+    train, test = load_train_test(data, **options)
     if test is not None:
         beside = f" ({test.source})" if Path(test.source) != Path(data) else ""
         return test.x, test.y, f"test part{beside}: {len(test.x)} rows"

@@ -21,7 +21,6 @@ uninterrupted run.
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 import time
@@ -32,7 +31,7 @@ from typing import Any
 import numpy
 
 from glassnet.core.backend import get_xp
-from glassnet.core.errors import GlassnetError, TrainingDiverged
+from glassnet.core.errors import GlassnetError, ModelFileError, TrainingDiverged
 from glassnet.core.layouts import examples_back, examples_first
 from glassnet.data.batches import shuffled_batches
 from glassnet.optim.clipping import clip_by_norm, clip_by_value
@@ -278,7 +277,7 @@ class Trainer:
         self, directory: str | Path, epochs_done: int, extra: dict | None = None
     ) -> None:
         """Model, optimizer state, history and callbacks' state, swapped in atomically."""
-        from glassnet.core.atomic import atomic_save_npz, atomic_write_json
+        from glassnet.core.atomic import atomic_save_npz, atomic_write_json, fsync_directory
         from glassnet.models.saving import save_model
 
         directory = Path(directory)
@@ -303,11 +302,13 @@ class Trainer:
                 "extra": extra or {},
             },
         )
-        if directory.exists():
+        fsync_directory(new)
+        if directory.exists():  # from here until the rename below, find_checkpoint takes .old
             if old.exists():
                 shutil.rmtree(old)
             directory.rename(old)
         new.rename(directory)
+        fsync_directory(directory.parent)
         if old.exists():
             shutil.rmtree(old)
 
@@ -319,7 +320,12 @@ class Trainer:
         directory = find_checkpoint(directory)
         saved = load_model(directory)
         self.model.set_parameters({**saved.parameters, **saved.state})
-        info = json.loads((directory / "trainer.json").read_text())
+        from glassnet.models.architecture_check import read_json_file
+
+        info = read_json_file(directory / "trainer.json", "trainer state file")
+        if not isinstance(info, dict):
+            raise ModelFileError(f"{directory / 'trainer.json'}: not a trainer state (a JSON "
+                                 "object of epochs_done, optimizer, history, ...)")
         arrays = load_npz_safely(directory / "trainer_state.npz", "trainer state")
         self.optimizer.load_state_dict(
             {k[4:]: v for k, v in arrays.items() if k.startswith("opt:")}

@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from glassnet.cli.common import _fail, _parse_model_options, _read_config_file
-from glassnet.project.config import _INVERSE_TIME, PRESET_KEY, PRESETS, ConfigError, RunConfig
 from glassnet.core.errors import RunLockedError
+from glassnet.project.config import _INVERSE_TIME, PRESET_KEY, PRESETS, ConfigError, RunConfig
 from glassnet.project.run_folder import (
     RESUMABLE,
     RunExistsError,

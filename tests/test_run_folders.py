@@ -247,3 +247,31 @@ def test_the_library_holds_the_lock_and_replaces_only_at_the_end(tmp_path):
 
     with pytest.raises(RunExistsError, match="holds an earlier run"):
         run_training(settings, out=tmp_path / "run", overwrite=False)
+
+
+def test_a_resume_continues_from_an_interrupted_resumes_checkpoint(tmp_path):
+    import shutil
+
+    from glassnet.project.run_folder import PARTIAL
+
+    data = _blobs(tmp_path / "d.npz")
+    settings = {"data": str(data), "hidden": [8], "batch_size": 32, "checkpoint_every": 1,
+                "progress": False}
+    run_training({**settings, "epochs": 6}, out=tmp_path / "six")
+    killed = tmp_path / "killed"
+    run_training({**settings, "epochs": 4}, out=killed)
+    # as if `--resume killed --epochs 6` had been killed after its epoch-6 checkpoint (in
+    # .partial, not yet moved in): the next resume continues from there, not from epoch 4
+    partial = killed / PARTIAL
+    partial.mkdir()
+    shutil.copytree(tmp_path / "six" / "checkpoint", partial / "checkpoint")
+    shutil.copy(tmp_path / "six" / "run.json", partial / "run.json")
+    from glassnet.project.run_folder import read_run_config
+
+    cfg = read_run_config(killed).replace(epochs=6)
+    result = run_training(cfg, out=killed, resume=True)
+    assert result.metrics["notes"][-1] == "resumed from the checkpoint after epoch 6"
+    a, b = np.load(tmp_path / "six" / "parameters.npz"), np.load(killed / "parameters.npz")
+    for k in a.files:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert not partial.exists()

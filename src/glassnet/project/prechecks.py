@@ -54,12 +54,24 @@ def check_heldout(model: Any, pipe: Any, splits: Any) -> None:
         if len(x) == 0:
             raise GlassnetError(f"{what}: no examples")
         pipe.check(x, what)
-        if not numpy.isfinite(numpy.asarray(x, dtype=numpy.float64)).all():
+        dtype = numpy.asarray(x[:1]).dtype
+        if not (numpy.issubdtype(dtype, numpy.number) or dtype == bool):
+            raise GlassnetError(f"{what}: the examples are not numbers (dtype {dtype})")
+        if not _finite(x):
             raise GlassnetError(f"{what}: the examples contain NaN or inf")
         try:
             model.prepare_labels(y)
         except LabelError as exc:
             raise LabelError(f"{what}: {exc}") from None
+
+
+def _finite(x: Any, chunk: int = 1024) -> bool:
+    """Whether every value of ``x`` is finite (a chunk of examples at a time: no copy of
+    the whole set)."""
+    x = numpy.asarray(x)
+    if not numpy.issubdtype(x.dtype, numpy.floating):
+        return True  # integers are finite (and non-numbers are refused by the dtype check)
+    return all(numpy.isfinite(x[i:i + chunk]).all() for i in range(0, len(x), chunk))
 
 
 def check_augment(cfg: RunConfig, input_shape: tuple[int, ...], layout: str, m: int) -> None:

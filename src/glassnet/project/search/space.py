@@ -43,14 +43,14 @@ def _check_fixed(fixed: Mapping[str, Any]) -> None:
     """The ``[fixed]`` settings' values have the types and ranges of RunConfig's."""
     from glassnet.project.config import RunConfig
 
-    RunConfig.check_keys({k: v for k, v in fixed.items() if k in RunConfig.names()},
+    RunConfig.check_keys({k: v for k, v in fixed.items() if k in _known_config_keys()},
                          source="search space [fixed]")
 
 
 def _known_config_keys() -> set[str]:
-    from glassnet.project.config import RunConfig
+    from glassnet.project.config import PRESET_KEY, RunConfig
 
-    return set(RunConfig.names())
+    return {*RunConfig.names(), PRESET_KEY}  # preset = "course": the course's recipe
 
 
 @dataclass

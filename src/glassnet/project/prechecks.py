@@ -55,7 +55,7 @@ def check_heldout(model: Any, pipe: Any, splits: Any) -> None:
             raise GlassnetError(f"{what}: no examples")
         pipe.check(x, what)
         dtype = numpy.asarray(x[:1]).dtype
-        if not (numpy.issubdtype(dtype, numpy.number) or dtype == bool):
+        if not (numpy.issubdtype(dtype, numpy.number) or dtype.kind == "b"):
             raise GlassnetError(f"{what}: the examples are not numbers (dtype {dtype})")
         if not _finite(x):
             raise GlassnetError(f"{what}: the examples contain NaN or inf")

@@ -5,6 +5,7 @@
   optimizer's moments) and one batch's activations against the memory budget
   (:func:`glassnet.core.limits.check_size`), from the layer sizes, before any array
   is allocated (``--hidden 100000,100000`` is refused in one line);
+* :func:`check_text_sizes`: the same for a character model and its one-hot windows;
 * :func:`check_heldout`: the test / dev / train-dev sets' example shapes, values and
   labels against the built model (a test set that does not fit it is refused before
   training, not after);
@@ -39,6 +40,28 @@ def check_network_size(cfg: RunConfig, sizes: list[int], m: int, itemsize: int) 
     shown = ",".join(map(str, cfg.hidden)) or "none"
     check_size((copies * n_params + activations) * itemsize,
                f"the network (hidden {shown}: {n_params:,} parameters, batches of {batch})")
+
+
+_GATES = {"char_rnn": 1, "char_gru": 3, "char_lstm": 4}
+
+
+def check_text_sizes(cfg: RunConfig, vocab_size: int, characters: int, itemsize: int) -> None:
+    """A character model's one-hot windows (inputs and targets, V numbers per character)
+    and its parameters (with gradients and Adam's moments) against the memory budget."""
+    V, units = int(vocab_size), int(cfg.units)
+    check_size(2 * V * characters * itemsize,
+               f"{cfg.data}: one-hot windows of {characters:,} characters x {V} symbols")
+    gates = _GATES.get(str(cfg.model), 4)
+    n_in, n_params = V, 0
+    for _ in range(int(cfg.num_layers)):
+        n_params += gates * units * (units + n_in + 1)
+        n_in = units
+    n_params += (units + 1) * V
+    batch = min(cfg.batch_size or 1, max(1, characters // max(1, cfg.seq_length)))
+    activations = 3 * batch * cfg.seq_length * (gates * units * cfg.num_layers + V)
+    check_size((_COPIES.get(cfg.optimizer, 4) * n_params + activations) * itemsize,
+               f"the {cfg.model} network (units {units} x {cfg.num_layers} layers: "
+               f"{n_params:,} parameters)")
 
 
 def check_heldout(model: Any, pipe: Any, splits: Any) -> None:

@@ -25,6 +25,7 @@ import numpy
 from glassnet.core.threads import num_threads, set_num_threads
 from glassnet.data.text import TextError, one_hot, read_text, split_tail, windows
 from glassnet.project.config import ConfigError, RunConfig
+from glassnet.project.prechecks import check_text_sizes
 from glassnet.text.charlm import char_layers, encode, per_character, vocab_size
 
 DEFAULT_CLIP_NORM = 5.0
@@ -126,6 +127,7 @@ def _run_text_training(cfg: RunConfig, folder: Any, resume: bool, progress: bool
                      "no dev set")
         train_text, dev_text = text, None
     dtype = cfg.compute_dtype
+    check_text_sizes(cfg, V, len(text), numpy.dtype(dtype).itemsize)
     try:
         X, Y = text_arrays(encode(vocabulary, train_text), V, T, dtype, "the training text")
     except TextError as exc:

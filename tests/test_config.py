@@ -217,3 +217,14 @@ def test_run_training_takes_a_run_config(tmp_path):
     again = run_training({"hidden": "8", "epochs": 3, "print_every": 1, "optimizer": "adam",
                           "learning_rate": 0.01, "batch_size": 128, "progress": False})
     assert again.metrics["costs"] == result.metrics["costs"]
+
+
+def test_the_course_preset_from_the_command_line_and_a_file(tmp_path):
+    course = RunConfig.preset("course")
+    assert _parse("--data", "x.npz", "--preset", "course") == course.replace(data="x.npz")
+    assert _parse("--preset", "course", "--epochs", "7") == course.replace(epochs=7)
+    path = tmp_path / "c.toml"
+    path.write_text('preset = "course"\ndata = "x.npz"\nlearning_rate = 0.01\n')
+    assert _parse("--config", str(path)) == course.replace(data="x.npz", learning_rate=0.01)
+    # without a preset, every dataset gets the same defaults (not the course's)
+    assert _parse("--data", "x.npz") == RunConfig(data="x.npz")

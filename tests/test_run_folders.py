@@ -275,3 +275,13 @@ def test_a_resume_continues_from_an_interrupted_resumes_checkpoint(tmp_path):
     for k in a.files:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     assert not partial.exists()
+
+
+def test_a_character_model_too_large_is_refused_before_allocating(tmp_path, capsys):
+    text = tmp_path / "t.txt"
+    text.write_text("hello world\n" * 50)
+    code = main(["train", "--model", "char_lstm", "--data", str(text), "--units", "100000",
+                 "--out", str(tmp_path / "lm")])
+    err = _last_err(capsys)
+    assert code == 2 and len(err) == 1 and "char_lstm network" in err[0], err
+    assert "memory budget" in err[0] and not (tmp_path / "lm").exists()

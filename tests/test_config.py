@@ -19,7 +19,7 @@ def _parse(*args: str) -> RunConfig:
     """The RunConfig that ``glassnet train ARGS`` trains (parsed, not run)."""
     ctx = train.make_context("train", list(args))
     flags = {k: v for k, v in ctx.params.items() if k in RunConfig.names() and k != "progress"}
-    return settings_of(ctx.params["config_file"], flags)
+    return settings_of(ctx.params["config_file"], flags, ctx.params["preset"])
 
 
 class _Stop(Exception):

@@ -285,3 +285,39 @@ def test_a_character_model_too_large_is_refused_before_allocating(tmp_path, caps
     err = _last_err(capsys)
     assert code == 2 and len(err) == 1 and "char_lstm network" in err[0], err
     assert "memory budget" in err[0] and not (tmp_path / "lm").exists()
+
+
+@pytest.mark.slow
+def test_an_overwrite_run_killed_while_training_leaves_the_earlier_run_intact(tmp_path):
+    """SIGKILL a real `glassnet train --overwrite` between checkpoints: the earlier run's
+    files are byte-identical, and the next run into the folder clears what it left."""
+    import signal
+    import time
+
+    data = _blobs(tmp_path / "d.npz", m=2000)
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-c", "import sys; from glassnet.cli.main import main; "
+           "sys.exit(main())", "train", "--data", str(data), "--no-progress", "--json",
+           "--batch-size", "16", "--checkpoint-every", "1", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    first = subprocess.run([*cmd, "--hidden", "8", "--epochs", "2"], env=env,
+                           capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    before = _files(out)
+    proc = subprocess.Popen([*cmd, "--hidden", "64,64", "--epochs", "60", "--overwrite"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / ".partial" / "checkpoint" / "trainer.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and not state.is_file():
+        time.sleep(0.02)
+    if proc.poll() is not None:
+        pytest.skip("the run finished before it could be killed (machine too fast)")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    after = {k: v for k, v in _files(out).items() if not k.startswith((".partial", LOCK_NAME))}
+    assert after == before  # the earlier run, byte for byte
+    # the dead run's lock is taken over and its .partial removed by the next run
+    again = subprocess.run([*cmd, "--hidden", "8", "--epochs", "1", "--overwrite"], env=env,
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert not (out / ".partial").exists() and not (out / LOCK_NAME).exists()

@@ -204,7 +204,7 @@ def _run_training(cfg: RunConfig, folder: Any, resume: bool, progress: bool | No
         record_every=cfg.print_every,
         progress=progress if progress is not None else cfg.progress,
     )
-    resumed = start_run(trainer, cfg, folder, resume)
+    splits.notes.extend(start_run(trainer, cfg, folder, resume))  # "resumed from ..."
     history = trainer.fit(X, splits.train[1], *(dev or (None, None)))
 
     metrics: dict[str, Any] = {"task": task, "n_parameters": model.n_parameters}
@@ -225,7 +225,7 @@ def _run_training(cfg: RunConfig, folder: Any, resume: bool, progress: bool | No
     metrics["best_epoch"] = history.best_epoch
     metrics["train_seconds"] = history.seconds
     metrics["seconds"] = time.perf_counter() - started
-    metrics["notes"] = splits.notes + resumed
+    metrics["notes"] = splits.notes
     if cfg.human_error is not None and task in ("binary", "multiclass"):
         try:
             from glassnet.project.strategy import diagnose

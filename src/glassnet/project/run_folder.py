@@ -13,8 +13,9 @@ a dead process's lock is taken over) and chooses where the run's files go:
 The commit first writes ``.partial/.complete`` (the names it will move); a run killed
 during the commit is finished by the next run into the folder, which also removes an
 abandoned ``.partial/`` (of a run that failed or was killed while training).  During
-the commit the old ``architecture.json`` goes first and the new one comes last, so
-the folder holds the old model, no model, or the new model, never a mix.
+the commit the run's files go in as one unit where model folders have one
+(:mod:`glassnet.models.folder_swap`; else the old ``architecture.json`` goes first and
+the new one comes last), so the folder never holds a mixed model.
 
     >>> with RunFolder("runs/x", overwrite=True) as folder:
     ...     train(..., checkpoints=folder.work / "checkpoint")
@@ -107,6 +108,24 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _install_files(out: Path, partial: Path, names: list[str]) -> None:
+    """Put the plain files ``names`` of ``partial`` into ``out`` as one unit where glassnet's
+    model folders have one (:mod:`glassnet.models.folder_swap`: a reader finds the old
+    files or the new ones, the model included); else by renames, the old
+    ``architecture.json`` removed first and the new one last (no mixed model)."""
+    try:
+        from glassnet.models.folder_swap import write_unit
+    except ImportError:  # model folders without the one-unit writer
+        write_unit = None
+    if write_unit is not None:
+        write_unit(out, {n: (partial / n).read_bytes() for n in names})
+        return
+    _remove(out / ARCHITECTURE)
+    for name in sorted(names, key=lambda n: n == ARCHITECTURE):
+        if (partial / name).exists():
+            os.replace(partial / name, out / name)
+
+
 class RunFolder:
     """The locked run folder ``out`` and the folder the run writes into (:attr:`work`)."""
 
@@ -190,21 +209,20 @@ class RunFolder:
         self.committed = True
 
     def _move_in(self, names: list[str]) -> None:
-        """Replace the run's files in ``out`` by ``names`` of ``.partial`` (idempotent)."""
-        _remove(self.out / ARCHITECTURE)  # no model from here until the new one is in
-        order = [n for n in names if n != ARCHITECTURE] + [n for n in names if n == ARCHITECTURE]
-        for name in RUN_FILES:
-            if name not in names:
-                _remove(self.out / name)
-        for name in order:
+        """Replace the run's files in ``out`` by ``names`` of ``.partial`` (idempotent: a
+        commit killed half-way is finished by running it again)."""
+        names = [n for n in names if not n.startswith(".")]
+        for name in names:  # folders (checkpoint/) first, each by one rename
             src, dst = self.partial / name, self.out / name
-            if not src.exists():
-                continue  # moved in before an interruption
             if src.is_dir():
                 _remove(dst)
                 src.rename(dst)
-            else:
-                os.replace(src, dst)
+        files = [n for n in names if (self.partial / n).is_file()]
+        if files:
+            _install_files(self.out, self.partial, files)
+        for name in RUN_FILES:  # the earlier run's files that the new run did not write
+            if name not in names:
+                _remove(self.out / name)
         _fsync_dir(self.out)
         shutil.rmtree(self.partial, ignore_errors=True)
         _fsync_dir(self.out)

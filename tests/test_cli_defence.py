@@ -26,7 +26,8 @@ def broken_training(monkeypatch):
     return box
 
 
-def test_an_unexpected_error_is_one_line_with_a_pointer_to_debug(capsys, broken_training):
+def test_an_unexpected_error_is_one_line_with_a_pointer_to_debug(capsys, broken_training,
+                                                                  monkeypatch):
     broken_training["exc"] = ZeroDivisionError("division by zero")
     assert main(["train", "--epochs", "1"]) == 1
     assert _err(capsys) == ["glassnet: internal error: ZeroDivisionError: division by zero "
@@ -35,6 +36,9 @@ def test_an_unexpected_error_is_one_line_with_a_pointer_to_debug(capsys, broken_
     err = _err(capsys)
     assert err[0].startswith("Traceback") and "ZeroDivisionError" in err[-2]
     assert err[-1] == "glassnet: internal error: ZeroDivisionError: division by zero"
+    monkeypatch.setenv("GLASSNET_DEBUG", "1")
+    assert main(["train", "--epochs", "1"]) == 1 and _err(capsys)[0].startswith("Traceback")
+    monkeypatch.delenv("GLASSNET_DEBUG")
     broken_training["exc"] = RecursionError("maximum recursion depth exceeded")
     assert main(["train"]) == 1 and "RecursionError" in _err(capsys)[0]
 

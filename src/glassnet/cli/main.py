@@ -4,6 +4,7 @@ unexpected -> one line naming it, exit 1 (``--debug`` shows the traceback)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -19,6 +20,7 @@ from glassnet.cli.train import train
 from glassnet.core.errors import GlassnetError
 from glassnet.core.limits import ENV_VAR, human_size, memory_budget, set_memory_budget
 
+DEBUG_ENV = "GLASSNET_DEBUG"
 EXIT_INTERNAL = 1  # a bug (or something glassnet did not foresee), not the user's input
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
@@ -38,13 +40,13 @@ def _max_memory(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="glassnet")
 @click.option("--debug", is_flag=True, is_eager=True,
-              help="Show the traceback of an unexpected error.")
+              help=f"Show the traceback of an unexpected error (or set {DEBUG_ENV}=1).")
 @click.option("--max-memory", metavar="SIZE", callback=_max_memory, expose_value=True,
               help="The most memory one array or file may take, e.g. 8G, 512M "
                    f"(default: ${ENV_VAR}, else half of this machine's memory).")
 def cli(debug: bool, max_memory: str | None) -> None:
     """glassnet: the Deep Learning Specialization's networks, from scratch in NumPy."""
-    _state["debug"] = debug
+    _state["debug"] = _state["debug"] or debug
 
 
 for _command in (train, evaluate, predict, info, gradcheck, search, errors, diagnose_command,
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     anything unexpected -> ``glassnet: internal error: <Type>: <message>``, exit 1 (with
     ``--debug``: the traceback too); Ctrl-C -> exit 130."""
     args = list(sys.argv[1:] if argv is None else argv)
-    _state["debug"] = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
+    before = args[: args.index("--")] if "--" in args else args
+    _state["debug"] = "--debug" in before or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     given_budget = any(a == "--max-memory" or a.startswith("--max-memory=") for a in args)
     try:
         with cli.make_context("glassnet", args) as ctx:

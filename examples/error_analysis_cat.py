@@ -43,6 +43,7 @@ def main() -> None:
         return
 
     config = {
+        "preset": "course",  # full-batch gradient descent, as the notebook
         "data": str(data), "hidden": [20, 7, 5], "init": "xavier", "learning_rate": 0.0075,
         "epochs": args.iterations, "rng": "course", "seed": 1, "train_dev_fraction": 0.1,
         "human_error": args.human_error, "progress": None,

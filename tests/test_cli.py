@@ -353,7 +353,7 @@ def test_empty_dataset(capsys, data, tmp_path):
         (["--hidden", "20,x,5"], ["--hidden", "20,x,5"]),
         (["--hidden", "0"], ["--hidden"]),
         (["--hidden=-3"], ["--hidden"]),
-        (["--batch-size", "0"], ["--batch-size"]),
+        (["--batch-size", "-2"], ["--batch-size"]),
         (["--keep-prob", "1.5"], ["--keep-prob"]),
         (["--iterations", "many"], ["--iterations", "many"]),
         (["--init", "ones"], ["--init", "ones"]),

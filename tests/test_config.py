@@ -19,7 +19,7 @@ def _parse(*args: str) -> RunConfig:
     """The RunConfig that ``glassnet train ARGS`` trains (parsed, not run)."""
     ctx = train.make_context("train", list(args))
     flags = {k: v for k, v in ctx.params.items() if k in RunConfig.names() and k != "progress"}
-    return settings_of(ctx.params["config_file"], flags)
+    return settings_of(ctx.params["config_file"], flags, ctx.params["preset"])
 
 
 class _Stop(Exception):
@@ -39,14 +39,18 @@ def test_every_field_has_a_default_help_and_a_flag():
         assert params[f.name].help.startswith(f.metadata["help"]), f.name
     # the options that are not settings of the run
     assert set(params) - set(RunConfig.names()) == {"config_file", "out", "overwrite", "resume",
-                                                          "as_json"}
+                                                          "as_json", "preset"}
 
 
 def test_the_defaults_are_the_documented_ones():
-    cfg = RunConfig()
-    assert cfg.hidden == (64, 32) and cfg.optimizer == "gd" and cfg.learning_rate == 0.0075
-    assert cfg.epochs == 2500 and cfg.batch_size is None and cfg.print_every == 100
+    cfg = RunConfig()  # the same good defaults for every dataset
+    assert cfg.hidden == (64, 32) and cfg.optimizer == "adam" and cfg.learning_rate == 0.001
+    assert cfg.epochs == 20 and cfg.batch_size == 64 and cfg.print_every == 1
     assert cfg.compute_dtype == "float32"
+    # the course's recipe is a named preset: full-batch GD at 0.0075 for 2,500 iterations
+    course = RunConfig.preset("course")
+    assert (course.optimizer, course.learning_rate, course.batch_size) == ("gd", 0.0075, None)
+    assert (course.epochs, course.print_every, course.hidden) == (2500, 100, (64, 32))
     assert RunConfig(rng="course").compute_dtype == "float64"  # the course computes in float64
 
 
@@ -83,13 +87,12 @@ def test_digits_preset_is_what_train_with_no_arguments_trains(monkeypatch, tmp_p
 
     seen = {}
 
-    def fake(config, out=None, resume=False, progress=None):
+    def fake(config, out=None, resume=False, progress=None, overwrite=False):
         seen["config"] = config
         raise _Stop
 
     monkeypatch.setattr(run, "run_training", fake)
-    with pytest.raises(_Stop):
-        main(["train", "--out", str(tmp_path)])
+    assert main(["train", "--out", str(tmp_path)]) == 1  # _Stop: an "internal error"
     digits = RunConfig.preset("digits")
     assert seen["config"] == digits == PRESETS["digits"]
     assert (digits.optimizer, digits.learning_rate, digits.batch_size) == ("adam", 0.001, 64)
@@ -124,7 +127,7 @@ def test_from_dict_rejects_unknown_keys_naming_them():
         ({"learning_rate": float("nan")}, ["learning_rate", "nan"]),
         ({"epochs": 0}, ["epochs must be a positive integer, got 0"]),
         ({"epochs": 2.5}, ["epochs", "2.5"]),
-        ({"batch_size": 0}, ["batch_size", "positive integer", "got 0"]),
+        ({"batch_size": -1}, ["batch_size", "positive integer", "got -1"]),
         ({"l2": -1}, ["l2 must be >= 0, got -1"]),
         ({"dev_fraction": 1.5}, ["dev_fraction must be in [0, 1), got 1.5"]),
         ({"keep_prob": [0.8, 1.5]}, ["keep_prob", "(0, 1]", "1.5"]),
@@ -173,7 +176,12 @@ def test_coercions():
     assert RunConfig.from_dict({"hidden": None}).hidden == ()  # logistic regression
     assert RunConfig.from_dict({"hidden": 12}).hidden == (12,)
     assert RunConfig.from_dict({"hidden": []}).hidden == ()
-    assert RunConfig.from_dict({"learning_rate": None}).learning_rate == 0.0075  # the default
+    assert RunConfig.from_dict({"learning_rate": None}).learning_rate == 0.001  # the default
+    # the whole set as one batch (batch gradient descent): batch_size 0 or None
+    assert RunConfig.from_dict({"batch_size": 0}).batch_size is None
+    assert RunConfig.from_dict({"batch_size": None}).batch_size is None
+    assert RunConfig.from_dict({"preset": "course", "epochs": 5}) == \
+        RunConfig.preset("course").replace(epochs=5)
 
 
 @pytest.mark.parametrize(
@@ -181,6 +189,7 @@ def test_coercions():
     [
         RunConfig(),
         PRESETS["digits"],
+        PRESETS["course"],
         RunConfig(hidden=[20, 7, 5], keep_prob=[0.9, 0.8, 0.7], augment={"flip": True},
                   model_options={"width": 2}, optimizer="adam", beta1=0.8, decay="step",
                   rng="course", dtype="float64", progress=False, human_error=0.05),
@@ -208,3 +217,14 @@ def test_run_training_takes_a_run_config(tmp_path):
     again = run_training({"hidden": "8", "epochs": 3, "print_every": 1, "optimizer": "adam",
                           "learning_rate": 0.01, "batch_size": 128, "progress": False})
     assert again.metrics["costs"] == result.metrics["costs"]
+
+
+def test_the_course_preset_from_the_command_line_and_a_file(tmp_path):
+    course = RunConfig.preset("course")
+    assert _parse("--data", "x.npz", "--preset", "course") == course.replace(data="x.npz")
+    assert _parse("--preset", "course", "--epochs", "7") == course.replace(epochs=7)
+    path = tmp_path / "c.toml"
+    path.write_text('preset = "course"\ndata = "x.npz"\nlearning_rate = 0.01\n')
+    assert _parse("--config", str(path)) == course.replace(data="x.npz", learning_rate=0.01)
+    # without a preset, every dataset gets the same defaults (not the course's)
+    assert _parse("--data", "x.npz") == RunConfig(data="x.npz")

@@ -92,7 +92,8 @@ def test_cli_divergence_is_one_line_naming_the_layer(tmp_path, capsys):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 3)) * 1e3
     np.savez(tmp_path / "reg.npz", x=x, y=x @ np.array([1e3, -2e3, 5e2]))
-    code = main(["train", "--data", str(tmp_path / "reg.npz"), "--task", "regression",
+    code = main(["train", "--preset", "course", "--data", str(tmp_path / "reg.npz"),
+                 "--task", "regression",
                  "--hidden", "8", "--epochs", "50", "--learning-rate", "50", "--preprocess",
                  "none", "--no-progress", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err.strip().splitlines()

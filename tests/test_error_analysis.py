@@ -52,7 +52,8 @@ def image_run(tmp_path_factory):
         data = root / "synthetic.npz"
         numpy.savez(data, train_x=tx, train_y=ty, test_x=vx, test_y=vy)
     out = root / "model"
-    run_training({"data": str(data), "hidden": [], "learning_rate": 0.005, "epochs": 100,
+    run_training({"preset": "course",  # full-batch GD: a model that still makes errors
+                  "data": str(data), "hidden": [], "learning_rate": 0.005, "epochs": 100,
                   "seed": 1, "progress": False}, out=out)
     return out, str(data)
 
@@ -238,7 +239,8 @@ def test_non_image_data_gets_no_contact_sheet(tmp_path):
     rows = numpy.column_stack([X.T, Y.T])
     data.write_text("x1,x2,label\n" + "\n".join(f"{a:.5f},{b:.5f},{int(c)}" for a, b, c in rows))
     out = tmp_path / "model"
-    run_training({"data": str(data), "hidden": [2], "epochs": 30, "learning_rate": 0.1,
+    run_training({"preset": "course", "data": str(data), "hidden": [2], "epochs": 30,
+                  "learning_rate": 0.1,
                   "progress": False}, out=out)
     # no --data: the run's own held-out test set is rebuilt from run.json
     result = analyze(out, split="test", out=tmp_path / "e")

@@ -271,7 +271,7 @@ def test_killed_process_resumes_to_the_uninterrupted_result(tmp_path):
     cmd = [
         sys.executable,
         "-c",
-        "import sys; from glassnet.cli import main; sys.exit(main())",
+        "import sys; from glassnet.cli.main import main; sys.exit(main())",
         "train",
     ]
     killed = tmp_path / "killed"

@@ -19,11 +19,27 @@ def _fail(message: str) -> None:
     raise CLIError(message)
 
 
+MAX_CONFIG_BYTES = 4 * 2**20  # a configuration file is a few lines; refuse megabytes
+
+
 def _read_config_file(path: str) -> dict[str, Any]:
+    """The settings table of a TOML/YAML/JSON file (its ``[train]`` table if it has one),
+    keys with underscores; one line naming the file for anything else."""
     p = Path(path)
     if not p.is_file():
         _fail(f"{p}: no such configuration file")
-    text = p.read_text("utf-8")
+    if p.suffix.lower() not in (".toml", ".yaml", ".yml", ".json"):
+        _fail(f"{p}: configuration files are .toml, .yaml or .json")
+    try:
+        size = p.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            _fail(f"{p}: {size} bytes is too large for a configuration file "
+                  f"(at most {MAX_CONFIG_BYTES})")
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _fail(f"{p}: not UTF-8 text (byte {exc.start})")
+    except OSError as exc:
+        _fail(f"{p}: cannot read ({exc.strerror or exc})")
     try:
         if p.suffix.lower() == ".toml":
             import tomllib
@@ -33,16 +49,27 @@ def _read_config_file(path: str) -> dict[str, Any]:
             import yaml
 
             data = yaml.safe_load(text)
-        elif p.suffix.lower() == ".json":
-            data = json.loads(text)
         else:
-            _fail(f"{p}: configuration files are .toml, .yaml or .json")
+            data = json.loads(text)
     except Exception as exc:  # noqa: BLE001 - any parser error becomes one line
-        _fail(f"{p}: cannot parse ({str(exc).splitlines()[0]})")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _fail(f"{p}: cannot parse ({first})")
     if not isinstance(data, dict):
-        _fail(f"{p}: expected a table of settings at the top level")
-    data = data.get("train", data)
+        _fail(f"{p}: expected a table of settings at the top level, got {_kind(data)}")
+    if "train" in data:
+        if not isinstance(data["train"], dict):
+            _fail(f"{p}: train must be a table of settings ([train]), got {_kind(data['train'])}")
+        data = data["train"]
     return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def _kind(value: Any) -> str:
+    """A value's kind in a configuration file's words, with the value when short."""
+    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+             list: "a list", dict: "a table", type(None): "nothing"}
+    text = repr(value)
+    shown = f" {text}" if len(text) <= 40 else ""
+    return kinds.get(type(value), type(value).__name__) + shown
 
 
 def _parse_model_options(items: tuple[str, ...]) -> dict[str, Any]:

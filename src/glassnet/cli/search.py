@@ -70,9 +70,12 @@ def search(space_file: str, trials: int | None, workers: int | None, cluster: st
                        for i, r in enumerate(result.trials, 1)],
             "workers": result.workers, "engine": result.engine, "seconds": result.seconds,
             "files": {k: str(v) for k, v in result.paths.items()},
+            "notes": result.notes,
         }
         click.echo(json.dumps(payload, default=str))
         return
+    for note in result.notes:
+        click.echo(f"note: {note}")
     n = len(result.trials)
     click.echo(f"{n} trials ({result.space.rounds} round{'s' * (result.space.rounds > 1)}) on "
                f"{result.workers} worker{'s' * (result.workers > 1)} ({result.engine}) in "

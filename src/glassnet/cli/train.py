@@ -17,7 +17,15 @@ from typing import Any
 import click
 
 from glassnet.cli.common import _fail, _parse_model_options, _read_config_file
-from glassnet.project.config import ConfigError, RunConfig
+from glassnet.core.errors import RunLockedError
+from glassnet.project.config import _INVERSE_TIME, PRESET_KEY, PRESETS, ConfigError, RunConfig
+from glassnet.project.run_folder import (
+    RESUMABLE,
+    RunExistsError,
+    holds_run,
+    read_run_config,
+    resume_conflicts,
+)
 from glassnet.text.charlm import is_char_model
 
 DEFAULT_PRESET = "digits"  # what ``glassnet train`` trains with no --data, --model or --hidden
@@ -74,38 +82,90 @@ def flag_message(exc: ConfigError) -> str:
     message = str(exc)
     if exc.field is None or not message.startswith(exc.field):
         return message
-    f = next(f for f in fields(RunConfig) if f.name == exc.field)
-    spelled = "/".join(d for d in flags_of(f) if d.startswith("--"))
-    return spelled + message[len(exc.field):]
+    f = next((f for f in fields(RunConfig) if f.name == exc.field), None)
+    if f is None:
+        return message
+    return _flag_name(f) + message[len(exc.field):]
 
 
-def settings_of(config_file: str | None, flags: dict[str, Any]) -> RunConfig:
-    """The run's settings: the file's, then the flags given; the rest from the defaults,
-    or from the digits preset for the default job (no --data, --model or --hidden)."""
+def _flag_name(f: Field) -> str:
+    return "/".join(d for d in flags_of(f) if d.startswith("--"))
+
+
+def _given(config_file: str | None, flags: dict[str, Any]) -> dict[str, Any]:
+    """The settings given: the file's (checked, naming the file), then the flags'."""
     given = _read_config_file(config_file) if config_file else {}
+    if given:
+        given = RunConfig.check_keys(given, source=config_file)
     for name, value in flags.items():
         if name == "model_options":
             if value:
                 given[name] = _parse_model_options(value)
         elif value is not None:
             given[name] = value
+    return given
+
+
+def settings_of(config_file: str | None, flags: dict[str, Any],
+                preset: str | None = None) -> RunConfig:
+    """The run's settings: the file's, then the flags given; the rest from ``preset``
+    (``--preset``, or the file's ``preset = NAME``), else the defaults (the digits preset
+    for the default job: no --data, --model or --hidden)."""
+    given = _given(config_file, flags)
+    preset = preset or given.pop(PRESET_KEY, None)
     default_job = given.get("model") is None and "data" not in given and "hidden" not in given
     base = RunConfig.preset(DEFAULT_PRESET) if default_job else None
     if is_char_model(given.get("model")):  # a character language model: Adam, batches, ...
         base = RunConfig.preset("text")
-    return RunConfig.from_dict(given, base=base)
+    if preset is not None:
+        base = RunConfig.preset(preset)
+    try:
+        config = RunConfig.from_dict(given, base=base)
+    except ConfigError as exc:
+        from_flag = exc.field is not None and flags.get(exc.field) not in (None, ())
+        if config_file is None or from_flag or exc.field not in given:
+            raise
+        raise ConfigError(exc.field, f"{config_file}: {exc}") from None
+    if flags.get("decay_rate") is not None and config.decay not in _INVERSE_TIME:
+        raise ConfigError("decay_rate", f"decay_rate: only --decay inverse_time has a decay "
+                                        f"rate (decay: {config.decay})")
+    return config
+
+
+def resumed_settings(folder: str, config_file: str | None, flags: dict[str, Any],
+                     preset: str | None) -> RunConfig:
+    """The settings of the run to resume, with the changes a resumed run may take (more
+    --epochs, ...); the flags that would change the run itself are refused, named."""
+    saved = read_run_config(folder)
+    if preset is not None:
+        _fail(f"--preset: not with --resume (the run keeps its settings, from {folder}/run.json)")
+    changes = _given(config_file, flags)
+    changes.pop(PRESET_KEY, None)
+    conflicts = resume_conflicts(saved, changes)
+    if conflicts:
+        named = ", ".join(_flag_name(f) for f in fields(RunConfig) if f.name in conflicts)
+        can = ", ".join(f"--{k.replace('_', '-')}" for k in RESUMABLE)
+        _fail(f"--resume {folder}: {named} would change the run saved there; a resumed run "
+              f"can change only {can}")
+    return RunConfig.from_dict(changes, base=saved)
 
 
 @click.command()
 @run_config_options
 @click.option("--config", "config_file", type=str, help="A TOML/YAML/JSON file of these settings.")
+@click.option("--preset", type=click.Choice(list(PRESETS)), default=None,
+              help="Start from a named recipe: course (full-batch GD, 0.0075, 2500 iterations, "
+                   "the course's notebooks), digits (the default job), text.")
 @click.option("--out", type=str, default=None,
               help="Output folder (default: runs/train, or runs/train-2, -3, ... when taken).")
-@click.option("--overwrite", is_flag=True, help="Replace the run already in --out.")
-@click.option("--resume", type=str, help="Continue the killed run saved in this folder.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the run already in --out (once the new run has ended well).")
+@click.option("--resume", type=str, help="Continue the killed run saved in this folder "
+                                         "(more --epochs may be given).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 def train(
     config_file: str | None,
+    preset: str | None,
     out: str | None,
     overwrite: bool,
     resume: str | None,
@@ -114,8 +174,10 @@ def train(
 ) -> None:
     """Train a network, evaluate it, save it with its learning curve and metrics.
 
+    The defaults, for every dataset: Adam at 0.001, mini-batches of 64, 20 epochs.
     With no --data, --model or --hidden: the "digits" preset, a deep network on
-    scikit-learn's handwritten digits trained with Adam (RunConfig.preset("digits")).
+    scikit-learn's handwritten digits (60 epochs, a dev set).  --preset course: the
+    course's full-batch gradient descent at 0.0075 for 2,500 iterations.
     Configuration files take the same settings, with underscores (learning_rate = 0.01).
     """
     from glassnet.project.run import run_training
@@ -123,17 +185,21 @@ def train(
     progress = flags.pop("progress")  # for this process only: not a setting of the run
     try:
         if resume:
-            run_file = Path(resume) / "run.json"
-            if not run_file.is_file():
-                _fail(f"{resume}: nothing to resume (no run.json; train with --checkpoint-every)")
-            config = RunConfig.from_dict(json.loads(run_file.read_text())["config"])
+            if overwrite:
+                _fail("--overwrite: not with --resume (the resumed run replaces its own files)")
+            if out is not None and Path(out) != Path(resume):
+                _fail(f"--out {out}: a resumed run is saved where it was ({resume})")
+            config = resumed_settings(resume, config_file, flags, preset)
             out = resume
         else:
-            config = settings_of(config_file, flags)
-            out = _run_folder(out, overwrite)
-        result = run_training(config, out=out, resume=bool(resume), progress=progress)
+            config = settings_of(config_file, flags, preset)
+            out = _run_folder(out)
+        result = run_training(config, out=out, resume=bool(resume), progress=progress,
+                              overwrite=overwrite)
     except ConfigError as exc:
         _fail(flag_message(exc))
+    except (RunExistsError, RunLockedError) as exc:  # --out is taken: one line, exit 2
+        _fail(str(exc))
     m = result.metrics
     if as_json:
         payload = {k: m[k] for k in m if k not in ("train", "dev", "test", "train_dev")}
@@ -172,20 +238,15 @@ def train(
     )
 
 
-def _holds_run(folder: Path) -> bool:
-    return any((folder / name).exists() for name in ("run.json", "architecture.json"))
-
-
-def _run_folder(out: str | None, overwrite: bool) -> str:
-    """Where a new run goes: never over an earlier run unless told (``--overwrite``)."""
+def _run_folder(out: str | None) -> str:
+    """Where a new run goes: ``--out``, else the first of runs/train, runs/train-2, ...
+    that holds no run and is not being written (the run itself refuses to replace an
+    earlier run without --overwrite)."""
     if out is not None:
-        if _holds_run(Path(out)) and not overwrite:
-            _fail(f"{out}: holds an earlier run; pass --overwrite to replace it, or choose "
-                  "another --out")
         return out
     base, k = Path("runs/train"), 1
     folder = base
-    while _holds_run(folder):
+    while holds_run(folder) or (folder / ".lock").exists():
         k += 1
         folder = base.with_name(f"{base.name}-{k}")
     return str(folder)

@@ -40,6 +40,7 @@ from glassnet.project.config_checks import (
     ConfigError,
     _activation,
     _augment,
+    _batch_size,
     _column,
     _columns,
     _decay,
@@ -54,6 +55,9 @@ from glassnet.project.config_checks import (
 )
 
 _TASKS = ("binary", "multiclass", "multilabel", "regression")
+_INVERSE_TIME = ("inverse_time", "inverse_time_decay", "time")
+_NONE_IS_A_VALUE = ("hidden", "batch_size")  # None: no hidden layer, the whole set as batch
+PRESET_KEY = "preset"  # a configuration's key naming its base preset (preset = "course")
 
 
 @dataclass(frozen=True)
@@ -112,23 +116,23 @@ class RunConfig:
     l2: float = _setting(0.0, "L2 regularization lambda.", _NON_NEGATIVE)
     l1: float = _setting(0.0, "L1 regularization lambda.", _NON_NEGATIVE)
     # optimization
-    optimizer: str = _setting("gd", "The optimizer.", _text(), choices=tuple(OPTIMIZERS))
+    optimizer: str = _setting("adam", "The optimizer.", _text(), choices=tuple(OPTIMIZERS))
     learning_rate: float = _setting(
-        0.0075, "alpha: the (initial) learning rate.", _POSITIVE, flags=("-a",))
+        0.001, "alpha: the (initial) learning rate.", _POSITIVE, flags=("-a",))
     beta: float | None = _setting(None, "Momentum's beta.", _BETA)
     beta1: float | None = _setting(None, "Adam's beta1.", _BETA)
     beta2: float | None = _setting(None, "Adam's / RMSProp's beta2.", _BETA)
     epsilon: float | None = _setting(None, "Adam's / RMSProp's epsilon.", _POSITIVE_OR_NONE)
     decay: str | None = _setting(
         None, "Learning-rate decay: inverse_time, exponential, inverse_sqrt, step.", _decay)
-    decay_rate: float = _setting(1.0, "inverse_time decay's decay_rate.", _NON_NEGATIVE)
+    decay_rate: float = _setting(
+        1.0, "inverse_time decay's decay_rate (the other decays have none).", _NON_NEGATIVE)
     decay_interval: int = _setting(1, "Apply the decay every N epochs (staircase).", _COUNT)
     epochs: int = _setting(
-        2500, "Iterations of batch GD / epochs of mini-batch GD.", _COUNT,
+        20, "Epochs of mini-batch GD / iterations of batch GD.", _COUNT,
         flags=("--iterations",))
     batch_size: int | None = _setting(
-        None, "Mini-batch size (default: the whole set).",
-        _number("a positive integer (or unset)", integer=True, ge=1, optional=True))
+        64, "Mini-batch size (0: the whole set, batch GD).", _batch_size)
     clip_value: float | None = _setting(None, "Clip each gradient entry to +-this.",
                                         _POSITIVE_OR_NONE)
     clip_norm: float | None = _setting(None, "Clip the gradients' global L2 norm to this.",
@@ -160,7 +164,7 @@ class RunConfig:
     dtype: str | None = _setting(
         None, "Float type (default: float64 with rng course, else float32).", _text(),
         choices=("float32", "float64"), optional=True)
-    print_every: int = _setting(100, "Record the cost every N iterations.", _COUNT)
+    print_every: int = _setting(1, "Record the cost every N epochs (iterations).", _COUNT)
     threads: int | None = _setting(
         None, "BLAS and kernel threads (default: all cores).",
         _number("a positive integer (or unset)", integer=True, ge=1, optional=True))
@@ -171,6 +175,9 @@ class RunConfig:
         for f in fields(self):
             value = f.metadata["check"](f.name, getattr(self, f.name))
             object.__setattr__(self, f.name, value)
+        if self.decay_rate != 1.0 and self.decay not in _INVERSE_TIME:
+            raise ConfigError("decay_rate", f"decay_rate {self.decay_rate:g}: only decay "
+                                            f"inverse_time has a decay_rate (decay: {self.decay})")
         if self.early_stopping and not self.dev_fraction:
             raise ConfigError("early_stopping",
                               "early_stopping needs a dev set: set dev_fraction > 0")
@@ -197,18 +204,42 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, config: Mapping[str, Any] | RunConfig,
-                  base: RunConfig | None = None) -> RunConfig:
+                  base: RunConfig | None = None, source: str | None = None) -> RunConfig:
         """The config of ``config``'s keys, the others from ``base`` (default: the defaults).
 
-        A ``None`` value means "the default" (``hidden = None`` is no hidden layer).
-        Unknown keys raise :class:`ConfigError` naming them and the known ones.
+        A ``None`` value means "the default" (but ``hidden = None`` is no hidden layer and
+        ``batch_size = None`` the whole set).
+        ``preset = NAME`` takes the others from :data:`PRESETS` instead.  Unknown keys
+        and values of the wrong type raise :class:`ConfigError` naming the key (and
+        ``source``, the file they came from, when given).
         """
         if isinstance(config, RunConfig):
             return config
+        given = cls.check_keys(config, source)
+        preset = given.pop(PRESET_KEY, None)
+        if preset is not None:
+            base = cls.preset(preset)
+        given = {k: v for k, v in given.items() if v is not None or k in _NONE_IS_A_VALUE}
+        try:
+            return replace(base if base is not None else cls(), **given)
+        except ConfigError as exc:
+            if source is None:
+                raise
+            raise ConfigError(exc.field, f"{source}: {exc}") from None
+
+    @classmethod
+    def check_keys(cls, config: Any, source: str | None = None) -> dict[str, Any]:
+        """``config`` as a dict of known keys, each value checked on its own.
+
+        Raises :class:`ConfigError` ("c.toml: l2 must be >= 0, got 'x'") for a config that
+        is not a table, unknown keys, or a value of the wrong type or range.
+        """
+        where = f"{source}: " if source else ""
         if not isinstance(config, Mapping):
-            raise ConfigError(None, f"a run configuration is a table of settings, got {config!r}")
+            raise ConfigError(None, f"{where}a run configuration is a table of settings, "
+                                    f"got {_short(config)}")
         known = cls.names()
-        unknown = sorted(str(k) for k in config if k not in known)
+        unknown = sorted(str(k) for k in config if k not in known and k != PRESET_KEY)
         if unknown:
             aliases = {a.lstrip("-").replace("-", "_"): f.name
                        for f in fields(cls) for a in f.metadata["flags"] if a.startswith("--")}
@@ -217,10 +248,22 @@ class RunConfig:
                 hint = aliases.get(k) or next(iter(difflib.get_close_matches(k, known, 1, 0.75)),
                                               None)
                 named.append(f"{k} (did you mean {hint}?)" if hint else k)
-            raise ConfigError(None, f"unknown configuration key(s) {', '.join(named)}; "
+            raise ConfigError(None, f"{where}unknown configuration key(s) {', '.join(named)}; "
                                     f"known: {', '.join(known)}")
-        given = {k: v for k, v in config.items() if v is not None or k == "hidden"}
-        return replace(base if base is not None else cls(), **given)
+        given = dict(config)
+        preset = given.get(PRESET_KEY)
+        if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):
+            raise ConfigError(None, f"{where}{PRESET_KEY} must be one of {', '.join(PRESETS)}, "
+                                    f"got {_short(preset)}")
+        checks = {f.name: f.metadata["check"] for f in fields(cls)}
+        for key, value in given.items():
+            if key == PRESET_KEY or (value is None and key not in _NONE_IS_A_VALUE):
+                continue
+            try:
+                checks[key](key, value)
+            except ConfigError as exc:
+                raise ConfigError(key, f"{where}{exc}") from None
+        return given
 
     def to_dict(self) -> dict[str, Any]:
         """The plain, JSON-able dict of every setting (``run.json``'s ``config``)."""
@@ -237,16 +280,25 @@ class RunConfig:
     @classmethod
     def preset(cls, name: str) -> RunConfig:
         """A named configuration of :data:`PRESETS`, e.g. ``"digits"``."""
-        if name not in PRESETS:
-            raise ConfigError(None, f"unknown preset {name!r}: known: {', '.join(PRESETS)}")
+        if not isinstance(name, str) or name not in PRESETS:
+            raise ConfigError(None, f"unknown preset {_short(name)}: known: {', '.join(PRESETS)}")
         return copy.deepcopy(PRESETS[name])
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 PRESETS: dict[str, RunConfig] = {
     # the main job (``glassnet train`` with no arguments): a deep network on the bundled
-    # digits, trained with Adam; a dev set so that the learning curve shows train vs dev
-    "digits": RunConfig(optimizer="adam", learning_rate=0.001, batch_size=64, epochs=60,
-                        print_every=5, dev_fraction=0.1),
+    # digits, trained with the defaults (Adam, mini-batches of 64); longer, and a dev set
+    # so that the learning curve shows train vs dev
+    "digits": RunConfig(epochs=60, print_every=5, dev_fraction=0.1),
+    # the course's recipe (Course 1's notebooks): full-batch gradient descent at
+    # alpha = 0.0075 for 2,500 iterations, the cost recorded every 100
+    "course": RunConfig(optimizer="gd", learning_rate=0.0075, batch_size=None, epochs=2500,
+                        print_every=100),
     # the defaults of a character language model (glassnet train --model char_lstm ...)
     "text": RunConfig(optimizer="adam", learning_rate=0.003, batch_size=32, epochs=20,
                       print_every=1, dev_fraction=0.1, clip_norm=5.0),

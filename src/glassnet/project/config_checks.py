@@ -74,9 +74,20 @@ _POSITIVE_OR_NONE = _number("a positive number (or unset)", gt=0, optional=True)
 _NON_NEGATIVE = _number(">= 0", ge=0)
 _FRACTION = _number("in [0, 1)", ge=0, lt=1)
 _BETA = _number("in [0, 1) (or unset)", ge=0, lt=1, optional=True)
-_COUNT = _number("a positive integer", integer=True, ge=1)
-_COUNT_OR_ZERO = _number("a non-negative integer (0 = off)", integer=True, ge=0)
-_SEED = _number("a non-negative integer", integer=True, ge=0)
+_COUNT = _number("a positive integer", integer=True, ge=1, le=2**31 - 1)
+_COUNT_OR_ZERO = _number("a non-negative integer (0 = off)", integer=True, ge=0,
+                         le=2**31 - 1)
+_SEED = _number("an integer in [0, 2**32)", integer=True, ge=0, lt=2**32)
+_MAX_COUNT = 2**31 - 1
+
+
+def _batch_size(name: str, v: Any) -> int | None:
+    """A positive mini-batch size, or None / 0: the whole set (batch gradient descent)."""
+    if v is None:
+        return None
+    n = _number("a positive integer (0: the whole set)", integer=True, ge=0,
+                le=_MAX_COUNT)(name, v)
+    return int(n) or None
 
 
 def _text(optional: bool = True) -> Check:
@@ -115,8 +126,10 @@ def _hidden(name: str, v: Any) -> tuple[int, ...]:
         v = [v]
     if not isinstance(v, list | tuple):
         raise ConfigError(name, f"{name}: expected sizes like [20, 7, 5], got {raw!r}")
+    if len(v) > _MAX_LAYERS:
+        raise ConfigError(name, f"{name}: at most {_MAX_LAYERS} hidden layers, got {len(v)}")
     sizes = [_as_number(h, integer=True) for h in v]
-    if any(s is None or s < 1 for s in sizes):
+    if any(s is None or not 1 <= s <= _MAX_COUNT for s in sizes):
         raise ConfigError(name, f"{name}: layer sizes must be positive integers, got {raw!r}")
     return tuple(sizes)
 
@@ -152,10 +165,24 @@ def _decay(name: str, v: Any) -> str | None:
     return key
 
 
+_MAX_DEPTH = 8  # nesting of a table setting's values (model_options, augment)
+_MAX_LAYERS = 1000
+
+
+def _depth(v: Any, limit: int = _MAX_DEPTH) -> int:
+    """How deeply ``v``'s lists and tables nest (counted up to just past ``limit``)."""
+    if limit < 0 or not isinstance(v, Mapping | list | tuple):
+        return 0
+    items = v.values() if isinstance(v, Mapping) else v
+    return 1 + max((_depth(x, limit - 1) for x in items), default=0)
+
+
 def _model_options(name: str, v: Any) -> dict[str, Any]:
     v = {} if v is None else v
     if not isinstance(v, Mapping):
         raise ConfigError(name, f"{name} must be a table of KEY = VALUE, got {v!r}")
+    if _depth(v) > _MAX_DEPTH:
+        raise ConfigError(name, f"{name}: values nested more than {_MAX_DEPTH} deep")
     return {str(k): val for k, val in v.items()}
 
 
@@ -169,15 +196,30 @@ def _augment(name: str, v: Any) -> dict[str, Any] | None:
         except json.JSONDecodeError:
             raise ConfigError(
                 name, f'{name}: expected JSON such as {{"flip": true}}, got {v!r}') from None
-    if not isinstance(v, Mapping):
+    if not isinstance(v, Mapping) or _depth(v) > _MAX_DEPTH:
         raise ConfigError(name, f'{name}: expected options such as {{"flip": true}}, got {v!r}')
     from glassnet.data import Augmenter
 
+    v = {str(k): val for k, val in v.items()}
     try:
-        Augmenter(dict(v))
-    except (TypeError, ValueError) as exc:
+        Augmenter(v)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(name, f"{name}: {exc}") from None
-    return dict(v)
+    for key, check in _AUGMENT_CHECKS.items():
+        if key in v and not isinstance(v[key], bool):
+            try:
+                check(f"{name} {key}", v[key])
+            except ConfigError as exc:
+                raise ConfigError(name, str(exc)) from None
+    return v
+
+
+_AUGMENT_CHECKS: dict[str, Check] = {
+    "flip": _number("true, false or a probability in [0, 1]", ge=0, le=1),
+    "crop": _number("a padding in pixels (an integer >= 0)", integer=True, ge=0, le=4096),
+    "noise": _number(">= 0", ge=0),
+    "color_shift": _number(">= 0", ge=0),
+}
 
 
 def _one_of(choices: tuple[str, ...], optional: bool = False) -> Check:

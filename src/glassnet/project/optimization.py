@@ -1,9 +1,11 @@
 """What every kind of run shares: the optimizer and the learning-rate schedule of a
 :class:`~glassnet.project.config.RunConfig`, and the :class:`RunResult` it returns
-(used by :mod:`glassnet.project.run` and :mod:`glassnet.project.text_run`)."""
+(used by :mod:`glassnet.project.run` and :mod:`glassnet.project.text_run`), and where a
+run writes (:func:`run_folder`, :func:`start_run`)."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,17 +15,38 @@ from glassnet.core.errors import GlassnetError
 from glassnet.project.config import ConfigError, RunConfig
 
 
-def start_run(trainer: Any, cfg: RunConfig, out: str | Path | None, resume: bool,
-              ckpt_dir: Path | None) -> None:
-    """Write the run's settings to ``out/run.json`` (what ``--resume`` reads back), and on a
-    resume load the trainer's checkpoint."""
-    if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        atomic_write_json(Path(out) / "run.json", {"config": cfg.to_dict()})
-    if resume:
-        if ckpt_dir is None:
+def run_folder(out: str | Path | None, resume: bool = False,
+               overwrite: bool = True) -> AbstractContextManager[Any]:
+    """The locked :class:`~glassnet.project.run_folder.RunFolder` of ``out`` (a context
+    giving None when the run saves nothing)."""
+    if out is None:
+        if resume:
             raise GlassnetError("resuming needs the run's output folder")
-        trainer.load_checkpoint(ckpt_dir)
+        return nullcontext(None)
+    from glassnet.project.run_folder import RunFolder
+
+    return RunFolder(out, resume=resume, overwrite=overwrite)
+
+
+def start_run(trainer: Any, cfg: RunConfig, folder: Any, resume: bool) -> list[str]:
+    """Write the run's settings to ``run.json`` in the folder the run writes (what
+    ``--resume`` reads back), and on a resume load the furthest checkpoint.  Returns
+    notes for the run's output (a resumed run killed before its first checkpoint
+    starts over)."""
+    if folder is None:
+        return []
+    atomic_write_json(folder.work / "run.json", {"config": cfg.to_dict()})
+    if not resume:
+        return []
+    ckpt = folder.checkpoint_to_resume(cfg)
+    if ckpt is None:
+        return [f"{folder.out}: no checkpoint yet (killed before the first one): started over"]
+    info = trainer.load_checkpoint(ckpt)
+    done = int(info.get("epochs_done", 0))
+    if done > cfg.epochs:
+        raise ConfigError("epochs", f"epochs {cfg.epochs}: the run to resume has already "
+                                    f"trained {done} epochs")
+    return [f"resumed from the checkpoint after epoch {done}"]
 
 
 def make_optimizer(cfg: RunConfig) -> Any:

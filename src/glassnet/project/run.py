@@ -16,6 +16,7 @@ taking alpha0 from the optimizer when the Trainer is built.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +28,24 @@ from glassnet.data.pipeline import InputPipeline
 from glassnet.data.targets import fold_into_output, scaler_for
 from glassnet.models.zoo.catalog import input_layout as zoo_input_layout
 from glassnet.project.config import ConfigError, RunConfig
-from glassnet.project.optimization import RunResult, make_optimizer, make_schedule, start_run
+from glassnet.project.optimization import (
+    RunResult,
+    make_optimizer,
+    make_schedule,
+    run_folder,
+    start_run,
+)
+from glassnet.project.prechecks import check_augment, check_heldout, check_network_size
 from glassnet.project.splits import infer_task, load_splits
 
 __all__ = ["RunResult", "build_model", "input_layout", "make_optimizer", "make_schedule",
            "run_training"]
 
 
-def build_model(cfg: RunConfig, input_shape: tuple[int, ...], task: str, n_out: int) -> Any:
-    """The configured network for inputs of ``input_shape``."""
+def build_model(cfg: RunConfig, input_shape: tuple[int, ...], task: str, n_out: int,
+                m: int = 1) -> Any:
+    """The configured network for inputs of ``input_shape`` (``m`` training examples: a
+    dense network is first checked against the memory budget)."""
     from glassnet.models.builders import deep_network
 
     regularization = {"l2": cfg.l2, "l1": cfg.l1}
@@ -59,8 +69,10 @@ def build_model(cfg: RunConfig, input_shape: tuple[int, ...], task: str, n_out: 
         model = Sequential(layers, loss=loss, regularization=regularization, name=cfg.model)
         model.build(input_shape, seed=cfg.seed, rng=cfg.rng, dtype=cfg.compute_dtype)
         return model
+    sizes = [int(numpy.prod(input_shape)), *cfg.hidden, n_out]
+    check_network_size(cfg, sizes, m, numpy.dtype(cfg.compute_dtype).itemsize)
     return deep_network(
-        [int(numpy.prod(input_shape)), *cfg.hidden, n_out],
+        sizes,
         hidden_activation=cfg.activation,
         output_activation=cfg.output_activation,
         init=cfg.init,
@@ -124,24 +136,38 @@ def run_training(
     out: str | Path | None = None,
     resume: bool = False,
     progress: bool | None = None,
+    overwrite: bool = True,
 ) -> RunResult:
-    """Load, preprocess, build, train, evaluate and (with ``out``) save one run.
+    """Load, preprocess, build, check, train, evaluate and (with ``out``) save one run.
 
     ``config``: a :class:`RunConfig`, or a dict of its settings (the others default).
-    ``progress`` (when not None) overrides ``config.progress``.
+    ``progress`` (when not None) overrides ``config.progress``.  ``out`` is locked for
+    the run; an earlier run there is replaced only when it ends well (``overwrite``; else
+    refused), and a resumed one continues from its furthest checkpoint
+    (:mod:`glassnet.project.run_folder`).
     """
-    from glassnet.core.atomic import atomic_write_json
-    from glassnet.models.saving import save_model
     from glassnet.text.charlm import is_char_model
-    from glassnet.train.callbacks import Checkpoint, EarlyStopping
-    from glassnet.train.trainer import Trainer
 
-    name = config.model if isinstance(config, RunConfig) else dict(config).get("model")
+    name = config.model if isinstance(config, RunConfig) else (
+        config.get("model") if isinstance(config, Mapping) else None)
     if is_char_model(name):  # a character language model: its own pipeline
         from glassnet.project.text_run import run_text_training
 
-        return run_text_training(config, out=out, resume=resume, progress=progress)
+        return run_text_training(config, out=out, resume=resume, progress=progress,
+                                 overwrite=overwrite)
     cfg = RunConfig.from_dict(config)
+    with run_folder(out, resume, overwrite) as folder:
+        return _run_training(cfg, folder, resume, progress)
+
+
+def _run_training(cfg: RunConfig, folder: Any, resume: bool, progress: bool | None
+                  ) -> RunResult:
+    """:func:`run_training` in its locked run folder (None: nothing is saved)."""
+    from glassnet.core.atomic import atomic_write_json
+    from glassnet.models.saving import save_model
+    from glassnet.train.callbacks import Checkpoint, EarlyStopping
+    from glassnet.train.trainer import Trainer
+
     if cfg.threads:
         set_num_threads(cfg.threads)
     started = time.perf_counter()
@@ -149,7 +175,9 @@ def run_training(
     layout = input_layout(cfg)
     pipe = InputPipeline(layout, cfg.preprocess, cfg.compute_dtype).fit(splits.train[0])
     task, n_out = infer_task(splits.train[1], splits.classes, cfg.task)
-    model = build_model(cfg, pipe.input_shape, task, n_out)
+    check_augment(cfg, pipe.input_shape, layout, len(splits.train[0]))
+    model = build_model(cfg, pipe.input_shape, task, n_out, m=len(splits.train[0]))
+    check_heldout(model, pipe, splits)
     pipe.attach(model)
     targets = scaler_for(model, task, splits.train[1], splits.notes)  # regression: standardized
     model.metadata.update(
@@ -170,7 +198,7 @@ def run_training(
     callbacks = []
     if cfg.early_stopping:  # RunConfig makes sure there is a dev set
         callbacks.append(EarlyStopping("dev_cost", patience=int(cfg.early_stopping)))
-    ckpt_dir = Path(out) / "checkpoint" if out is not None else None
+    ckpt_dir = folder.work / "checkpoint" if folder is not None else None
     if ckpt_dir is not None and cfg.checkpoint_every:
         callbacks.append(Checkpoint(ckpt_dir, every=int(cfg.checkpoint_every)))
     augment = None
@@ -192,7 +220,7 @@ def run_training(
         record_every=cfg.print_every,
         progress=progress if progress is not None else cfg.progress,
     )
-    start_run(trainer, cfg, out, resume, ckpt_dir)
+    splits.notes.extend(start_run(trainer, cfg, folder, resume))  # "resumed from ..."
     history = trainer.fit(X, _scaled(targets, splits.train[1]), *(dev or (None, None)))
     fold_into_output(model, targets)  # the model now predicts in the targets' own units
 
@@ -233,12 +261,13 @@ def run_training(
                 splits=splits,  # the sets' sizes: each error's count and interval
             ).to_dict()
 
-    if out is not None:
+    if folder is not None:  # into the run's own folder, or swapped in now that it ended well
         from glassnet.project.plots import learning_curve
 
-        out = Path(out)
-        save_model(model, out)
-        atomic_write_json(out / "metrics.json", metrics)
-        atomic_write_json(out / "history.json", history.to_dict())
-        learning_curve(history, out / "learning_curve.png")
+        work = folder.work
+        save_model(model, work)
+        atomic_write_json(work / "metrics.json", metrics)
+        atomic_write_json(work / "history.json", history.to_dict())
+        learning_curve(history, work / "learning_curve.png")
+        folder.commit()
     return RunResult(model, history, metrics, cfg.to_dict())

@@ -163,6 +163,10 @@ def select_model(
         raise GlassnetError("select_model: no candidates")
     direction = _direction(optimize, mode)
     cons = {str(k): _constraint(v) for k, v in (constraints or {}).items()}
+    for key, what in [(optimize, "optimizing metric"), *((k, "constraint") for k in cons)]:
+        if not any(key in c for c in items):
+            raise GlassnetError(f"unknown {what} {key!r}: no candidate has it; known: "
+                                f"{known_metrics(items)}")
     feasible, rejected = [], {}
     for i, c in enumerate(items):
         reasons = []
@@ -185,6 +189,16 @@ def select_model(
     feasible.sort(key=lambda i: (sign * float(items[i][optimize]), i))
     best = feasible[0] if feasible else None
     return Selection(items, names, optimize, direction, cons, best, feasible, rejected)
+
+
+def known_metrics(candidates: Sequence[Mapping[str, Any]], limit: int = 30) -> str:
+    """The metrics the candidates report (numbers; per-epoch costs left out), for messages."""
+    keys = sorted({str(k) for c in candidates for k, v in c.items()
+                   if k != "name" and not str(k).startswith("costs.")
+                   and isinstance(v, int | float) and not isinstance(v, bool)})
+    shown = ", ".join(keys[:limit])
+    return shown + (f", ... ({len(keys)} in all)" if len(keys) > limit else "") if keys else \
+        "none"
 
 
 def candidate_metrics(

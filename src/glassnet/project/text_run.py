@@ -25,6 +25,7 @@ import numpy
 from glassnet.core.threads import num_threads, set_num_threads
 from glassnet.data.text import TextError, one_hot, read_text, split_tail, windows
 from glassnet.project.config import ConfigError, RunConfig
+from glassnet.project.prechecks import check_text_sizes
 from glassnet.text.charlm import char_layers, encode, per_character, vocab_size
 
 DEFAULT_CLIP_NORM = 5.0
@@ -87,8 +88,19 @@ def _per_char_history(history: Any, T: int) -> Any:
 
 
 def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None = None,
-                      resume: bool = False, progress: bool | None = None) -> Any:
-    """Train, evaluate and (with ``out``) save a character language model."""
+                      resume: bool = False, progress: bool | None = None,
+                      overwrite: bool = True) -> Any:
+    """Train, evaluate and (with ``out``) save a character language model; ``out`` is
+    locked and written as :func:`glassnet.project.run.run_training` does."""
+    from glassnet.project.optimization import run_folder
+
+    cfg = text_config(config)
+    with run_folder(out, resume, overwrite) as folder:
+        return _run_text_training(cfg, folder, resume, progress)
+
+
+def _run_text_training(cfg: RunConfig, folder: Any, resume: bool, progress: bool | None
+                       ) -> Any:
     from glassnet.core.atomic import atomic_write_json
     from glassnet.models.saving import save_model
     from glassnet.project.optimization import RunResult, make_optimizer, make_schedule, start_run
@@ -96,7 +108,6 @@ def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None
     from glassnet.train.callbacks import Checkpoint, EarlyStopping
     from glassnet.train.trainer import Trainer
 
-    cfg = text_config(config)
     if cfg.threads:
         set_num_threads(cfg.threads)
     started = time.perf_counter()
@@ -116,6 +127,7 @@ def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None
                      "no dev set")
         train_text, dev_text = text, None
     dtype = cfg.compute_dtype
+    check_text_sizes(cfg, V, len(text), numpy.dtype(dtype).itemsize)
     try:
         X, Y = text_arrays(encode(vocabulary, train_text), V, T, dtype, "the training text")
     except TextError as exc:
@@ -133,7 +145,7 @@ def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None
     callbacks = []
     if cfg.early_stopping:
         callbacks.append(EarlyStopping("dev_cost", patience=int(cfg.early_stopping)))
-    ckpt_dir = Path(out) / "checkpoint" if out is not None else None
+    ckpt_dir = folder.work / "checkpoint" if folder is not None else None
     if ckpt_dir is not None and cfg.checkpoint_every:
         callbacks.append(Checkpoint(ckpt_dir, every=int(cfg.checkpoint_every)))
     clip_norm = cfg.clip_norm
@@ -144,7 +156,7 @@ def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None
                       callbacks=callbacks, clip_value=cfg.clip_value, clip_norm=clip_norm,
                       record_every=cfg.print_every,
                       progress=progress if progress is not None else cfg.progress)
-    start_run(trainer, cfg, out, resume, ckpt_dir)
+    notes += start_run(trainer, cfg, folder, resume)
     history = trainer.fit(X, Y, *(dev or (None, None)))
 
     metrics: dict[str, Any] = {"task": "language_model", "model": cfg.model,
@@ -163,14 +175,15 @@ def run_text_training(config: RunConfig | dict[str, Any], out: str | Path | None
     metrics["train_seconds"] = history.seconds
     metrics["seconds"] = time.perf_counter() - started
     metrics["notes"] = notes
-    if out is not None:
+    if folder is not None:  # into the run's own folder, or swapped in now that it ended well
         from glassnet.project.plots import learning_curve
 
-        out = Path(out)
-        save_model(model, out)
-        atomic_write_json(out / "vocabulary.json", vocabulary.to_dict())
-        atomic_write_json(out / "metrics.json", metrics)
-        atomic_write_json(out / "history.json", history.to_dict())
-        learning_curve(_per_char_history(history, T), out / "learning_curve.png",
+        work = folder.work
+        save_model(model, work)
+        atomic_write_json(work / "vocabulary.json", vocabulary.to_dict())
+        atomic_write_json(work / "metrics.json", metrics)
+        atomic_write_json(work / "history.json", history.to_dict())
+        learning_curve(_per_char_history(history, T), work / "learning_curve.png",
                        title=f"{cfg.model}: cross-entropy per character (nats)")
+        folder.commit()
     return RunResult(model, history, metrics, cfg.to_dict())

@@ -38,6 +38,7 @@ class SearchResult:
     seconds: float
     out: Path | None = None
     paths: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # e.g. the workers capped at the cores
 
     @property
     def best(self) -> dict[str, Any]:

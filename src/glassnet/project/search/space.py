@@ -28,10 +28,29 @@ from glassnet.project.search.params import (
 )
 
 
-def _known_config_keys() -> set[str]:
+def _table(data: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """The ``[section]`` table of a space file ({} when absent); one line if it is not one."""
+    table = data.get(section)
+    if table is None:
+        return {}
+    if not isinstance(table, Mapping):
+        raise GlassnetError(f"search space: [{section}] must be a table, got "
+                            f"{type(table).__name__} {str(table)[:40]!r}")
+    return dict(table)
+
+
+def _check_fixed(fixed: Mapping[str, Any]) -> None:
+    """The ``[fixed]`` settings' values have the types and ranges of RunConfig's."""
     from glassnet.project.config import RunConfig
 
-    return set(RunConfig.names())
+    RunConfig.check_keys({k: v for k, v in fixed.items() if k in _known_config_keys()},
+                         source="search space [fixed]")
+
+
+def _known_config_keys() -> set[str]:
+    from glassnet.project.config import PRESET_KEY, RunConfig
+
+    return {*RunConfig.names(), PRESET_KEY}  # preset = "course": the course's recipe
 
 
 @dataclass
@@ -65,17 +84,14 @@ class SearchSpace:
         if not isinstance(data, Mapping):
             raise GlassnetError("search space: expected a table at the top level")
         data = {str(k).replace("-", "_"): v for k, v in data.items()}
-        settings = dict(data.get("search") or {})
-        fixed = dict(data.get("fixed") or {})
+        settings = _table(data, "search")
+        fixed = {str(k): v for k, v in _table(data, "fixed").items()}
         raw_params: dict[str, Any] = {}
         for section in ("params", "hyperparameters"):
-            raw_params.update(data.get(section) or {})
+            raw_params.update(_table(data, section))
         for key, value in data.items():
             if key not in ("search", "fixed", "params", "hyperparameters"):
                 raw_params[key] = value
-        for what, table in (("[search]", settings), ("[fixed]", fixed), ("[params]", raw_params)):
-            if not isinstance(table, Mapping):
-                raise GlassnetError(f"search space: {what} must be a table")
         if not raw_params:
             raise GlassnetError("search space: no hyperparameters to sample; add a [params] "
                                 "table such as learning_rate = {type = \"log\", low = 1e-4, "
@@ -86,6 +102,7 @@ class SearchSpace:
             if unknown:
                 raise GlassnetError(f"search space: unknown {what}(s) {', '.join(unknown)}; "
                                     f"known: {', '.join(sorted(known))}")
+        _check_fixed(fixed)
         both = sorted(set(raw_params) & set(fixed))
         if both:
             raise GlassnetError(f"search space: {', '.join(both)} both sampled and fixed")

@@ -75,6 +75,14 @@ def run_trial(task: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 class Engine:
     """Where trials run: joblib's loky process pool, or a Dask cluster.
 
@@ -91,7 +99,13 @@ class Engine:
 
     def __init__(self, workers: int | None = None, cluster: str | None = None) -> None:
         self.cluster = cluster
-        self.workers = workers or os.cpu_count() or 1
+        cores = available_cores()
+        self.workers = workers or cores
+        self.notes: list[str] = []
+        if not cluster and self.workers > cores:  # more processes than cores only slow down
+            self.notes.append(f"--workers {self.workers}: capped at the {cores} core"
+                              f"{'s' * (cores > 1)} of this machine")
+            self.workers = cores
         self.client: Any = None
         self._local: Any = None
 
@@ -302,7 +316,7 @@ def run_search(
 
     ranked = space.rank(records)
     result = SearchResult(ranked, space, spaces, engine.workers, engine.name,
-                          time.perf_counter() - started, out_dir)
+                          time.perf_counter() - started, out_dir, notes=engine.notes)
     if out_dir is not None:
         result.paths = save_search(result, out_dir)
     return result

@@ -28,6 +28,7 @@ differences (:func:`numerical_gradient` applies it to a function of one array).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,11 +116,13 @@ def numerical_gradients(
     epsilon: float = EPSILON,
     max_per_array: int | None = None,
     seed: int = 0,
+    step: Callable[[], None] | None = None,
 ) -> dict[str, tuple[numpy.ndarray, numpy.ndarray]]:
     """Two-sided differences of ``cost()`` with respect to each array, perturbed in place.
 
     Returns ``{name: (indices, dtheta_approx at those flat indices)}``; with
     ``max_per_array`` only a random subset of each array's components is probed.
+    ``step`` is called after each component (a progress bar's update).
     """
     rng = numpy.random.default_rng(seed)
     out = {}
@@ -138,6 +141,8 @@ def numerical_gradients(
             j_minus = cost()
             flat[i] = old
             approx[j] = (j_plus - j_minus) / (2 * epsilon)
+            if step is not None:
+                step()
         out[name] = (idx, approx)
     return out
 
@@ -181,6 +186,8 @@ def _compare(
 AUTO_FULL = 20_000
 #: components per parameter array checked by default in a larger model
 AUTO_SAMPLE = 200
+#: checks of more components than this show a progress bar on a terminal
+PROGRESS_FROM = 2_000
 
 
 def gradient_check(
@@ -192,6 +199,7 @@ def gradient_check(
     max_per_array: int | None | str = "auto",
     seed: int = 0,
     training: bool = False,
+    progress: bool | None = None,
 ) -> GradCheckResult:
     """Check ``model``'s backward pass on (X, Y) against two-sided differences of its cost.
 
@@ -199,7 +207,8 @@ def gradient_check(
     parameter array (None: all of them).  ``"auto"`` checks all of a model with at most
     :data:`AUTO_FULL` components and :data:`AUTO_SAMPLE` per array of a larger one (two
     forward passes per component: the cat network's 245,973 took minutes); the result says
-    how many of how many were checked.
+    how many of how many were checked.  ``progress``: a progress bar of the components
+    checked (None: on a terminal, for checks of over :data:`PROGRESS_FROM` components).
 
     The model must be in float64 (``model.astype("float64")``).  Dropout must
     be off (the notes: check without dropout, then switch it on); the forward
@@ -233,9 +242,19 @@ def gradient_check(
     total = int(sum(int(p.size) for p in checked.values()))
     if max_per_array == "auto":
         max_per_array = None if total <= AUTO_FULL else AUTO_SAMPLE
+    n_checks = sum(p.size if max_per_array is None else min(p.size, int(max_per_array))
+                   for p in checked.values())
+    if progress is None:
+        progress = n_checks > PROGRESS_FROM and sys.stderr.isatty()
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=n_checks, desc="gradient check", unit="component", leave=False,
+               disable=not progress)
     try:
-        numeric = numerical_gradients(cost, checked, epsilon, max_per_array, seed)
+        numeric = numerical_gradients(cost, checked, epsilon, max_per_array, seed,
+                                      step=lambda: bar.update(1))
     finally:
+        bar.close()
         if saved_state:
             model.set_parameters(saved_state, strict=False)
     result = _compare(analytic, numeric, threshold)

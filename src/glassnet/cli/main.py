@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 
 import click
 
@@ -60,6 +61,14 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else exc.__class__.__name__
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: object = None, line: str | None = None) -> None:
+    """A warning on the command line: ``glassnet: warning: <its first line>`` on stderr
+    (with ``--debug``: where it was raised)."""
+    where = f" [{filename}:{lineno}]" if _state["debug"] else ""
+    click.echo(f"glassnet: warning: {_first_line(Warning(str(message)))}{where}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the command.  Bad input -> ``glassnet: error: <one line>``, exit 2;
     anything unexpected -> ``glassnet: internal error: <Type>: <message>``, exit 1 (with
@@ -68,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     before = args[: args.index("--")] if "--" in args else args
     _state["debug"] = "--debug" in before or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     given_budget = any(a == "--max-memory" or a.startswith("--max-memory=") for a in args)
+    shown_before = warnings.showwarning
+    warnings.showwarning = _one_line_warning
     try:
         with cli.make_context("glassnet", args) as ctx:
             cli.invoke(ctx)
@@ -110,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                    err=True)
         return EXIT_INTERNAL
     finally:
+        warnings.showwarning = shown_before
         if given_budget:
             set_memory_budget(None)
     return 0

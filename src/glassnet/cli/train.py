@@ -233,7 +233,7 @@ def train(
     if "diagnosis" in m:
         click.echo(m["diagnosis"].get("text", ""))
     click.echo(
-        f"trained in {m['train_seconds']:.1f} s; saved to {out}/ "
+        f"trained in {_seconds(m['train_seconds'])}; saved to {out}/ "
         "(architecture.json, parameters.npz, metrics.json, learning_curve.png)"
     )
 
@@ -263,6 +263,12 @@ def _report_text_run(m: dict[str, Any], out: str) -> None:
             r = m[name]
             click.echo(f"{name} cross-entropy: {r['nats_per_char']:.4f} nats/char = "
                        f"{r['bits_per_char']:.4f} bits/char, perplexity {r['perplexity']:.3f}")
-    click.echo(f"trained in {m['train_seconds']:.1f} s; saved to {out}/ (architecture.json, "
+    click.echo(f"trained in {_seconds(m['train_seconds'])}; saved to {out}/ "
+               "(architecture.json, "
                "parameters.npz, vocabulary.json, metrics.json, learning_curve.png); "
                f"glassnet sample {out}")
+
+
+def _seconds(t: float) -> str:
+    """``0.043 s``, ``2.51 s``, ``41.3 s``: enough digits to be read."""
+    return f"{t:.3f} s" if t < 1 else f"{t:.2f} s" if t < 10 else f"{t:.1f} s"

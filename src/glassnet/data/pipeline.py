@@ -40,7 +40,7 @@ class PreprocessingWarning(UserWarning):
 
 #: the model layouts raw examples can be turned into
 LAYOUTS = ("dense", "image", "sequence")
-MODES = ("auto", "none", "scale", "standardize", "scale+standardize")
+MODES = ("auto", "course", "none", "scale", "standardize", "scale+standardize")
 
 
 class InputPipeline:
@@ -68,7 +68,9 @@ class InputPipeline:
         ``auto``: uint8 pixels are scaled to [0, 1]; for a dense network they are then
         standardized per feature as well (inputs around 0.5 with a spread of 0.25 leave a
         dense network stuck), for a convolutional one they are only scaled; other inputs
-        are standardized.  The statistics are float64 (a zero sigma becomes 1).  With
+        are standardized.  ``course``: as the course's notebooks, uint8 pixels are only
+        scaled (x / 255, dense or not), other inputs standardized.  The statistics are
+        float64 (a zero sigma becomes 1).  With
         ``none`` or ``scale``, dense inputs far from zero mean give a warning (``notes``).
         """
         x = numpy.asarray(x)
@@ -78,16 +80,17 @@ class InputPipeline:
             raise GlassnetError(f"sequences must be (m, T_x, n_x), got shape {x.shape}")
         self.example_shape = tuple(int(d) for d in x.shape[1:])
         mode = self.mode
-        if mode == "auto":
+        if mode in ("auto", "course"):
             pixels = x.dtype == numpy.uint8
-            mode = ("scale+standardize" if self.layout == "dense" else "scale") if pixels \
+            dense_auto = self.layout == "dense" and mode == "auto"
+            mode = ("scale+standardize" if dense_auto else "scale") if pixels \
                 else "standardize"
         self.scale = 1.0 / 255.0 if "scale" in mode else None
         self.standardize = "standardize" in mode
         self.notes = []
         if self.standardize:
             self.mean, self.std = mean_std(self._rows(x), self.scale, self.feature_name)
-        elif self.layout == "dense":
+        elif self.layout == "dense" and self.mode != "course":  # the course's choice: no warning
             self._warn_off_center(x)
         return self
 

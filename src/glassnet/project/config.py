@@ -140,7 +140,10 @@ class RunConfig:
     augment: dict[str, Any] | None = _setting(
         None, 'Image augmentation as JSON, e.g. {"flip": true, "crop": 4}.', _augment,
         cli="text")
-    preprocess: str = _setting("auto", "Input preprocessing.", _text(), choices=MODES)
+    preprocess: str = _setting(
+        "auto", "Input preprocessing: auto (pixels / 255, standardized for dense networks; "
+        "other inputs standardized), course (pixels / 255 only, as the notebooks), ...",
+        _text(), choices=MODES)
     # held-out sets and diagnosis
     dev_fraction: float = _setting(0.0, "Share of the training set held out as dev set.",
                                    _FRACTION)
@@ -296,9 +299,9 @@ PRESETS: dict[str, RunConfig] = {
     # so that the learning curve shows train vs dev
     "digits": RunConfig(epochs=60, print_every=5, dev_fraction=0.1),
     # the course's recipe (Course 1's notebooks): full-batch gradient descent at
-    # alpha = 0.0075 for 2,500 iterations, the cost recorded every 100
+    # alpha = 0.0075 for 2,500 iterations, the cost recorded every 100, pixels / 255
     "course": RunConfig(optimizer="gd", learning_rate=0.0075, batch_size=None, epochs=2500,
-                        print_every=100),
+                        print_every=100, preprocess="course"),
     # the defaults of a character language model (glassnet train --model char_lstm ...)
     "text": RunConfig(optimizer="adam", learning_rate=0.003, batch_size=32, epochs=20,
                       print_every=1, dev_fraction=0.1, clip_norm=5.0),

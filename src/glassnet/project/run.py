@@ -15,6 +15,7 @@ taking alpha0 from the optimizer when the Trainer is built.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 import numpy
 
 from glassnet.core.backend import to_numpy
+from glassnet.core.errors import GlassnetError
 from glassnet.core.threads import num_threads, set_num_threads
 from glassnet.data.pipeline import InputPipeline
 from glassnet.data.targets import fold_into_output, scaler_for
@@ -113,6 +115,12 @@ def _errors_of(model: Any, pipe: InputPipeline, xy: tuple | None, task: str, wha
         result.update({k: report[k] for k in ("macro_f1", "weighted_f1", "confusion_matrix")})
         if "f1" in report:
             result.update(precision=report["precision"], recall=report["recall"], f1=report["f1"])
+    for key, value in result.items():  # a non-finite result is an error, never a number
+        if isinstance(value, float) and not math.isfinite(value):
+            raise GlassnetError(
+                f"{what}: the {key} is {value} on {len(xy[0])} examples (the network's outputs "
+                "overflow or are NaN there: retrain with a lower learning rate, or check these "
+                "examples' values)")
     return result
 
 

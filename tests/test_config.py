@@ -45,7 +45,7 @@ def test_every_field_has_a_default_help_and_a_flag():
 def test_the_defaults_are_the_documented_ones():
     cfg = RunConfig()  # the same good defaults for every dataset
     assert cfg.hidden == (64, 32) and cfg.optimizer == "adam" and cfg.learning_rate == 0.001
-    assert cfg.epochs == 20 and cfg.batch_size == 64 and cfg.print_every == 1
+    assert cfg.epochs is None and cfg.batch_size == 64 and cfg.print_every == 1  # None: auto
     assert cfg.compute_dtype == "float32"
     # the course's recipe is a named preset: full-batch GD at 0.0075 for 2,500 iterations
     course = RunConfig.preset("course")
@@ -125,7 +125,7 @@ def test_from_dict_rejects_unknown_keys_naming_them():
     [
         ({"learning_rate": -1}, ["learning_rate must be a positive number, got -1"]),
         ({"learning_rate": float("nan")}, ["learning_rate", "nan"]),
-        ({"epochs": 0}, ["epochs must be a positive integer, got 0"]),
+        ({"epochs": 0}, ["epochs must be a positive integer (or unset: auto), got 0"]),
         ({"epochs": 2.5}, ["epochs", "2.5"]),
         ({"batch_size": -1}, ["batch_size", "positive integer", "got -1"]),
         ({"l2": -1}, ["l2 must be >= 0, got -1"]),
@@ -228,3 +228,15 @@ def test_the_course_preset_from_the_command_line_and_a_file(tmp_path):
     assert _parse("--config", str(path)) == course.replace(data="x.npz", learning_rate=0.01)
     # without a preset, every dataset gets the same defaults (not the course's)
     assert _parse("--data", "x.npz") == RunConfig(data="x.npz")
+
+
+@pytest.mark.parametrize(
+    ("m", "batch_size", "epochs"),
+    [(120, 64, 200), (1_293, 64, 143), (10_000, 64, 20), (60_000, 64, 10), (209, None, 200)],
+)
+def test_auto_epochs_give_about_3000_updates_within_10_to_200_epochs(m, batch_size, epochs):
+    from glassnet.project.optimization import resolve_epochs
+
+    got, notes = resolve_epochs(RunConfig(batch_size=batch_size), m)
+    assert got == epochs and "auto" in notes[0]
+    assert resolve_epochs(RunConfig(epochs=7), m) == (7, [])

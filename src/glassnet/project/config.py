@@ -128,8 +128,10 @@ class RunConfig:
     decay_rate: float = _setting(
         1.0, "inverse_time decay's decay_rate (the other decays have none).", _NON_NEGATIVE)
     decay_interval: int = _setting(1, "Apply the decay every N epochs (staircase).", _COUNT)
-    epochs: int = _setting(
-        20, "Epochs of mini-batch GD / iterations of batch GD.", _COUNT,
+    epochs: int | None = _setting(
+        None, "Epochs of mini-batch GD / iterations of batch GD (default: auto, about "
+        "3,000 updates: from 10 epochs for large sets to 200 for small ones).",
+        _number("a positive integer (or unset: auto)", integer=True, ge=1, optional=True),
         flags=("--iterations",))
     batch_size: int | None = _setting(
         64, "Mini-batch size (0: the whole set, batch GD).", _batch_size)

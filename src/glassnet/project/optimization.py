@@ -5,6 +5,7 @@ run writes (:func:`run_folder`, :func:`start_run`)."""
 
 from __future__ import annotations
 
+import math
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,25 @@ def run_folder(out: str | Path | None, resume: bool = False,
     return RunFolder(out, resume=resume, overwrite=overwrite)
 
 
+#: epochs=None (auto) trains for about this many updates, within [AUTO_EPOCHS_MIN, _MAX]
+AUTO_UPDATES = 3000
+AUTO_EPOCHS_MIN, AUTO_EPOCHS_MAX = 10, 200
+
+
+def resolve_epochs(cfg: RunConfig, m: int) -> tuple[int, list[str]]:
+    """(epochs, notes): ``cfg.epochs``, or for None (auto) the epochs of about
+    :data:`AUTO_UPDATES` mini-batch updates on ``m`` examples,
+    ``clamp(ceil(AUTO_UPDATES / ceil(m / batch_size)), 10, 200)`` (a deterministic
+    function of the data's size, so a resumed run gets the same)."""
+    if cfg.epochs is not None:
+        return int(cfg.epochs), []
+    batches = math.ceil(m / cfg.batch_size) if cfg.batch_size else 1
+    epochs = min(AUTO_EPOCHS_MAX, max(AUTO_EPOCHS_MIN, math.ceil(AUTO_UPDATES / batches)))
+    per = f"{batches} batches of {cfg.batch_size}" if cfg.batch_size else "1 full batch"
+    return epochs, [f"epochs: {epochs} (auto: {per} per epoch, about {AUTO_UPDATES:,} updates "
+                    "in all; --epochs to choose)"]
+
+
 def start_run(trainer: Any, cfg: RunConfig, folder: Any, resume: bool) -> list[str]:
     """Write the run's settings to ``run.json`` in the folder the run writes (what
     ``--resume`` reads back), and on a resume load the furthest checkpoint.  Returns
@@ -43,8 +63,8 @@ def start_run(trainer: Any, cfg: RunConfig, folder: Any, resume: bool) -> list[s
         return [f"{folder.out}: no checkpoint yet (killed before the first one): started over"]
     info = trainer.load_checkpoint(ckpt)
     done = int(info.get("epochs_done", 0))
-    if done > cfg.epochs:
-        raise ConfigError("epochs", f"epochs {cfg.epochs}: the run to resume has already "
+    if done > trainer.epochs:
+        raise ConfigError("epochs", f"epochs {trainer.epochs}: the run to resume has already "
                                     f"trained {done} epochs")
     return [f"resumed from the checkpoint after epoch {done}"]
 

@@ -34,6 +34,7 @@ from glassnet.project.optimization import (
     RunResult,
     make_optimizer,
     make_schedule,
+    resolve_epochs,
     run_folder,
     start_run,
 )
@@ -128,6 +129,23 @@ def _scaled(targets: Any, y: Any) -> Any:
     return targets.transform(y) if targets is not None else y
 
 
+REGRESSION_NOTE = ("regression with the default epochs: a 10% dev set held out, and early "
+                   "stopping on its cost (patience 10 epochs) keeps the best epoch; set "
+                   "--epochs, --dev-fraction or --early-stopping to choose")
+
+
+def regression_defaults(cfg: RunConfig) -> RunConfig:
+    """The defaults of a regression run that sets neither epochs, a dev set nor early
+    stopping: a 10% dev set and early stopping on its cost (patience 10).
+
+    Why only regression: there the dev cost *is* the reported metric (mean squared error),
+    and a small noisy table overfits within the default ~3,000 updates (scikit-learn's
+    diabetes: test RMSE 71.5 at 200 epochs against 55.2 with early stopping; predicting
+    the mean: 77.2).  For classification the dev cross-entropy turns up long before the
+    accuracy stops improving (cats: 64% against 70%), so it is not the default there."""
+    return cfg.replace(dev_fraction=0.1, early_stopping=10)
+
+
 def input_layout(cfg: RunConfig) -> str:
     """The layout the network's first layer declares, which the input pipeline lays the
     data out as: a zoo network's (``"image"`` for the convolutional ones), else ``"dense"``."""
@@ -180,9 +198,14 @@ def _run_training(cfg: RunConfig, folder: Any, resume: bool, progress: bool | No
         set_num_threads(cfg.threads)
     started = time.perf_counter()
     splits = load_splits(cfg)
+    task, n_out = infer_task(splits.train[1], splits.classes, cfg.task)
+    if task == "regression" and cfg.epochs is None and not (
+            cfg.dev_fraction or cfg.early_stopping):  # see regression_defaults
+        cfg = regression_defaults(cfg)
+        splits = load_splits(cfg)
+        splits.notes.append(REGRESSION_NOTE)
     layout = input_layout(cfg)
     pipe = InputPipeline(layout, cfg.preprocess, cfg.compute_dtype).fit(splits.train[0])
-    task, n_out = infer_task(splits.train[1], splits.classes, cfg.task)
     check_augment(cfg, pipe.input_shape, layout, len(splits.train[0]))
     model = build_model(cfg, pipe.input_shape, task, n_out, m=len(splits.train[0]))
     check_heldout(model, pipe, splits)
@@ -214,10 +237,12 @@ def _run_training(cfg: RunConfig, folder: Any, resume: bool, progress: bool | No
         from glassnet.data import Augmenter
 
         augment = Augmenter(cfg.augment)
+    epochs, epoch_notes = resolve_epochs(cfg, len(splits.train[0]))
+    splits.notes.extend(epoch_notes)
     trainer = Trainer(
         model,
         optimizer=make_optimizer(cfg),
-        epochs=cfg.epochs,
+        epochs=epochs,
         batch_size=cfg.batch_size,
         schedule=make_schedule(cfg),
         seed=cfg.seed,

@@ -103,7 +103,13 @@ def _run_text_training(cfg: RunConfig, folder: Any, resume: bool, progress: bool
                        ) -> Any:
     from glassnet.core.atomic import atomic_write_json
     from glassnet.models.saving import save_model
-    from glassnet.project.optimization import RunResult, make_optimizer, make_schedule, start_run
+    from glassnet.project.optimization import (
+        RunResult,
+        make_optimizer,
+        make_schedule,
+        resolve_epochs,
+        start_run,
+    )
     from glassnet.text.vocabulary import Vocabulary
     from glassnet.train.callbacks import Checkpoint, EarlyStopping
     from glassnet.train.trainer import Trainer
@@ -151,7 +157,9 @@ def _run_text_training(cfg: RunConfig, folder: Any, resume: bool, progress: bool
     clip_norm = cfg.clip_norm
     if clip_norm is None and cfg.clip_value is None:
         clip_norm = DEFAULT_CLIP_NORM
-    trainer = Trainer(model, optimizer=make_optimizer(cfg), epochs=cfg.epochs,
+    epochs, epoch_notes = resolve_epochs(cfg, int(X.shape[1]))  # X: (V, m, T)
+    notes += epoch_notes
+    trainer = Trainer(model, optimizer=make_optimizer(cfg), epochs=epochs,
                       batch_size=cfg.batch_size, schedule=make_schedule(cfg), seed=cfg.seed,
                       callbacks=callbacks, clip_value=cfg.clip_value, clip_norm=clip_norm,
                       record_every=cfg.print_every,

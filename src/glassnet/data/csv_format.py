@@ -94,14 +94,21 @@ def _resolve(c: Column, names: list[str] | None, n_cols: int, p: Path, what: str
     return int(c) % n_cols
 
 
-def _floats(cells: list[str], p: Path, rows: list[int], width: int, what: str) -> numpy.ndarray:
-    """``cells`` (row-major, ``width`` per row) -> float64; empty -> NaN; a bad one named."""
+def _floats(cells: list[str], p: Path, rows: list[int], width: int, what: str,
+            columns: list[str] | None = None) -> numpy.ndarray:
+    """``cells`` (row-major, ``width`` per row) -> float64; empty -> NaN; a bad one named
+    (with its column, from ``columns``, and for a text feature column the --label hint)."""
     try:
         return numpy.array([c if c else "nan" for c in cells], dtype=numpy.float64)
     except ValueError:
         bad = next(i for i, s in enumerate(cells) if s and not _is_number(s))
         shown = cells[bad] if len(cells[bad]) <= 40 else cells[bad][:40] + "..."
-        raise DataError(f"{p}: non-numeric {what} {shown!r} at row {rows[bad // width]}") from None
+        where = f"at row {rows[bad // width]}"
+        if columns is not None:
+            col = columns[bad % width]
+            where += (f", column {col} (text: if it is the label, pass --label {col.strip(chr(39))}"
+                      "; features must be numbers)")
+        raise DataError(f"{p}: non-numeric {what} {shown!r} {where}") from None
 
 
 def _targets(labels: list[list[str]], p: Path,
@@ -202,7 +209,8 @@ def _load(p: Path, label_column: Column | Sequence[Column], features: Sequence[C
             n_done += len(chunk_rows)
             check_size(n_done * len(feat_idx) * 8,
                        f"{p}: {n_done} rows of {len(feat_idx)} features")
-            blocks.append(_floats(cells, p, chunk_rows, len(feat_idx), "value")
+            blocks.append(_floats(cells, p, chunk_rows, len(feat_idx), "value",
+                                  [_name(j, names) for j in feat_idx])
                           .reshape(len(chunk_rows), len(feat_idx)))
             cells, chunk_rows = [], []
 

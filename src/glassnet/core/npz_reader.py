@@ -25,8 +25,9 @@ import os
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy
 from numpy.lib import format as npy_format
@@ -202,6 +203,23 @@ def npz_members(path: str | os.PathLike, *, error: type[GlassnetError] = ModelFi
         archive.close()
 
 
+def _each(path: str | os.PathLike, names: Iterable[str] | None,
+          error: type[GlassnetError], what: str, fn: Callable[[_Archive, str], Any]
+          ) -> dict[str, Any]:
+    """``{name: fn(archive, name)}`` for the members ``names`` (default: all); a missing
+    name raises ``error`` naming the members present."""
+    archive = _Archive(Path(path), error, what)
+    try:
+        wanted = list(archive.members) if names is None else list(names)
+        missing = [n for n in wanted if n not in archive.members]
+        if missing:
+            raise error(f"{path}: no array {missing[0]!r} in the {what} "
+                        f"(arrays present: {sorted(archive.members)})")
+        return {n: fn(archive, n) for n in wanted}
+    finally:
+        archive.close()
+
+
 def read_npz(path: str | os.PathLike, names: Iterable[str] | None = None, *,
              error: type[GlassnetError] = ModelFileError,
              what: str = "file") -> dict[str, numpy.ndarray]:
@@ -211,16 +229,7 @@ def read_npz(path: str | os.PathLike, names: Iterable[str] | None = None, *,
     ``error``: the GlassnetError subclass raised (a loader passes DataError); ``what``
     names the file in messages ("parameter file").
     """
-    archive = _Archive(Path(path), error, what)
-    try:
-        wanted = list(archive.members) if names is None else list(names)
-        missing = [n for n in wanted if n not in archive.members]
-        if missing:
-            raise error(f"{path}: no array {missing[0]!r} in the {what} "
-                        f"(arrays present: {sorted(archive.members)})")
-        return {n: archive.read(n) for n in wanted}
-    finally:
-        archive.close()
+    return _each(path, names, error, what, _Archive.read)
 
 
 def npz_shapes(path: str | os.PathLike, names: Iterable[str] | None = None, *,
@@ -231,13 +240,4 @@ def npz_shapes(path: str | os.PathLike, names: Iterable[str] | None = None, *,
     caller can compare the shapes it expects (and their total size) before reading.  Each
     member's declared size is checked as :func:`read_npz` checks it (memory budget,
     compression ratio), so the shapes given are ones the file can really hold."""
-    archive = _Archive(Path(path), error, what)
-    try:
-        wanted = list(archive.members) if names is None else list(names)
-        missing = [n for n in wanted if n not in archive.members]
-        if missing:
-            raise error(f"{path}: no array {missing[0]!r} in the {what} "
-                        f"(arrays present: {sorted(archive.members)})")
-        return {n: archive.shape(n) for n in wanted}
-    finally:
-        archive.close()
+    return _each(path, names, error, what, _Archive.shape)

@@ -78,6 +78,9 @@ class RunConfig:
     features: tuple[int | str, ...] | None = _setting(
         None, "A CSV's feature columns, e.g. age,bmi or 0,2 (default: all but the label).",
         _columns, cli="text")
+    header: bool | None = _setting(
+        None, "A CSV's first row: --header names the columns, --no-header is data "
+        "(default: detected).", _flag(True))
     image_size: tuple[int, int] | None = _setting(
         None, "An image folder's size HxW, e.g. 28x28 (default: the images' own size when "
         "they all agree, else 64x64).", _image_size, cli="text")

@@ -1,6 +1,6 @@
-"""The loader options of a run's data files, from its settings (``--label``, ``--features``,
-``--image-size``, ``--grayscale``), refused in the flag's words where the file does not
-take them (a ``--label`` for an HDF5 file)."""
+"""The loader options of a run's data files, from its settings (``--label``,
+``--features``, ``--header``, ``--image-size``, ``--grayscale``), refused in the flag's
+words where the file does not take them (a ``--label`` for an HDF5 file)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 _OPTIONS = {
     "label": ("label_column", "csv"),
     "features": ("features", "csv"),
+    "header": ("header", "csv"),
     "image_size": ("size", "image folder"),
     "grayscale": ("grayscale", "image folder"),
 }
@@ -30,7 +31,8 @@ def loader_options(cfg: RunConfig, path: str | None,
     ``like``: the training set, whose image size a test image folder takes when no
     ``image_size`` is set."""
     given = {name: getattr(cfg, name) for name in _OPTIONS
-             if getattr(cfg, name) is not None and getattr(cfg, name) is not False}
+             if getattr(cfg, name) is not None and (getattr(cfg, name) is not False
+                                                    or name == "header")}
     fmt = "the built-in digits" if path is None else dataset_format(path)
     options: dict[str, Any] = {}
     for name, value in given.items():

@@ -125,15 +125,21 @@ _FUZZ = dict(deadline=None, derandomize=True, database=None,
              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def _fuzz(kind: str, suffix: str, load: Callable[[Path], object], n: int, tmp: Path) -> None:
+def assert_fuzzed_files_load_or_refuse(kind: str, suffix: str, load: Callable[[Path], object],
+                                       n: int, tmp: Path) -> None:
+    """``n`` mutants of the ``kind`` file each load or raise one GlassnetError line."""
+    tried = []
+
     @settings(max_examples=n, **_FUZZ)
     @given(ops=MUTATIONS)
     def run(ops):
         path = tmp / f"fuzzed{suffix}"
         path.write_bytes(mutate(FILES[kind], ops))
+        tried.append(1)
         assert_loads_or_refuses(load, path)
 
     run()
+    assert tried, f"no {kind} file was fuzzed"
 
 
 FILES: dict[str, bytes] = {}
@@ -157,7 +163,8 @@ CASES = {  # kind -> (the file's suffix, the loader)
 def test_fuzzed_files_load_or_raise_glassnet_errors(kind, files, capped, tmp_path):
     FILES.update(files)
     suffix, load = CASES[kind]
-    _fuzz(kind, suffix, load, FAST if not kind.startswith("mat") else FAST // 2, tmp_path)
+    n = FAST if not kind.startswith("mat") else FAST // 2
+    assert_fuzzed_files_load_or_refuse(kind, suffix, load, n, tmp_path)
 
 
 def test_fuzzed_image_in_a_folder(files, capped, tmp_path):
@@ -165,8 +172,8 @@ def test_fuzzed_image_in_a_folder(files, capped, tmp_path):
     (tmp_path / "c" / "a").mkdir(parents=True)
     (tmp_path / "c" / "b").mkdir()
     (tmp_path / "c" / "b" / "ok.png").write_bytes(files["png"])
-    _fuzz("png", ".png", lambda p: load_image_folder(tmp_path / "c"), FAST // 2,
-          tmp_path / "c" / "a")
+    assert_fuzzed_files_load_or_refuse("png", ".png", lambda p: load_image_folder(tmp_path / "c"),
+                                       FAST // 2, tmp_path / "c" / "a")
 
 
 @pytest.mark.slow
@@ -174,4 +181,4 @@ def test_fuzzed_image_in_a_folder(files, capped, tmp_path):
 def test_fuzzed_files_many(kind, files, capped, tmp_path):
     FILES.update(files)
     suffix, load = CASES[kind]
-    _fuzz(kind, suffix, load, SLOW, tmp_path)
+    assert_fuzzed_files_load_or_refuse(kind, suffix, load, SLOW, tmp_path)

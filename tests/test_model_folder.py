@@ -46,7 +46,7 @@ def _write_arch(folder: Path, arch: dict | str) -> None:
     (folder / ARCHITECTURE_FILE).write_text(text)
 
 
-def _refused(folder: Path, match: str) -> str:
+def assert_refused(folder: Path, match: str) -> str:
     with pytest.raises(ModelFileError, match=match) as err:
         load_model(folder)
     line = str(err.value)
@@ -100,7 +100,7 @@ def test_a_loaded_models_dropout_draws_as_before(tmp_path):
 
 def test_deeply_nested_json_is_refused(folder):
     _write_arch(folder, "[" * 100_000 + "]" * 100_000)
-    _refused(folder, f"nested 100000 deep, more than {MAX_DEPTH}")
+    assert_refused(folder, f"nested 100000 deep, more than {MAX_DEPTH}")
 
 
 @pytest.mark.parametrize("change, match", [
@@ -130,27 +130,27 @@ def test_architecture_fields_of_the_wrong_type_are_refused(folder, change, match
     arch = _arch(folder)
     change(arch)
     _write_arch(folder, arch)
-    _refused(folder, match)
+    assert_refused(folder, match)
 
 
 def test_numbers_out_of_range_are_refused(folder):
     text = (folder / ARCHITECTURE_FILE).read_text()
     _write_arch(folder, text.replace('"units": 3', '"units": 1e400', 1))
-    _refused(folder, r"not valid JSON \(the number 1e400 is out of range")
+    assert_refused(folder, r"not valid JSON \(the number 1e400 is out of range")
     _write_arch(folder, text.replace('"units": 3', '"units": ' + "9" * 5000, 1))
-    _refused(folder, r"not valid JSON \(the integer 9+\.\.\. has more than")
+    assert_refused(folder, r"not valid JSON \(the integer 9+\.\.\. has more than")
     _write_arch(folder, text.replace('"init_scale": 0.01', '"init_scale": NaN', 1))
-    _refused(folder, r"NaN is not a number")
+    assert_refused(folder, r"NaN is not a number")
 
 
 def test_an_oversized_architecture_file_is_refused(folder):
     _write_arch(folder, " " * (MAX_ARCHITECTURE_BYTES + 1) + "{}")
-    _refused(folder, "more than an architecture file may have")
+    assert_refused(folder, "more than an architecture file may have")
 
 
 def test_architecture_that_is_not_utf8_is_refused(folder):
     (folder / ARCHITECTURE_FILE).write_bytes(b'{"format": "\xff"}')
-    _refused(folder, "not UTF-8")
+    assert_refused(folder, "not UTF-8")
 
 
 # -- 1(b): the architecture's sizes against the parameter file's directory, before allocating --
@@ -182,7 +182,7 @@ def test_a_large_dense_layer_needs_what_the_parameter_file_holds(folder):
     _huge_dense(folder, units=20_000, n_x=20_000)  # 1.6 GB of float32 W, 1 KB of file
     tracemalloc.start()
     try:
-        line = _refused(folder, r"needs more parameters than parameters.npz holds")
+        line = assert_refused(folder, r"needs more parameters than parameters.npz holds")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -206,7 +206,7 @@ def test_huge_layers_of_every_kind_are_refused_before_allocating(folder, shape, 
     _write_arch(folder, arch)
     tracemalloc.start()
     try:
-        _refused(folder, "needs more parameters than parameters.npz holds")
+        assert_refused(folder, "needs more parameters than parameters.npz holds")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -263,7 +263,7 @@ def test_an_extra_3gib_member_is_refused_by_name_without_inflating(folder):
     assert zipfile.ZipFile(target).getinfo("junk.npy").file_size == 3 * 2**30
     tracemalloc.start()
     try:
-        _refused(folder, r"member 'junk' inflates \d+ bytes to 3221225472 \(ratio over 200\)")
+        assert_refused(folder, r"member 'junk' inflates \d+ bytes to 3221225472 \(ratio over 200\)")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -272,7 +272,7 @@ def test_an_extra_3gib_member_is_refused_by_name_without_inflating(folder):
 
 def test_an_extra_member_the_model_does_not_use_is_refused_unread(folder):
     _add_member(folder / PARAMETERS_FILE, "junk.npy", _npy_bytes(np.zeros(1000, np.float32)))
-    _refused(folder, r"member 'junk' is not an array of this model \(its arrays: W1, b1, W2, "
+    assert_refused(folder, r"member 'junk' is not an array of this model \(its arrays: W1, b1, W2, "
                      r"b2; extra:NAME\); refused unread")
 
 
@@ -351,7 +351,7 @@ def test_damaged_parameter_files_are_one_line(folder, damage, match, capsys):
         target.write_bytes(data[:start + 100] + data[start + info.compress_size:])
     elif damage == "empty":
         target.write_bytes(b"")
-    line = _refused(folder, match)
+    line = assert_refused(folder, match)
     assert str(target) in line
     from glassnet.cli.main import main
 
@@ -364,7 +364,7 @@ def test_a_member_with_an_empty_name_is_refused(folder):
     """Found by the fuzz test: zipfile's ZipInfo.is_dir() raised IndexError on it."""
     with zipfile.ZipFile(folder / PARAMETERS_FILE, "a") as z:
         z.writestr(zipfile.ZipInfo(""), b"x")
-    _refused(folder, "member '' is not a .npy array")
+    assert_refused(folder, "member '' is not a .npy array")
 
 
 def test_load_npz_safely_reads_only_the_names_asked(tmp_path):
@@ -386,7 +386,7 @@ def test_non_finite_arrays_are_refused_naming_the_array(folder, bad, key):
     arrays[key] = arrays[key].copy()
     arrays[key].flat[0] = bad
     np.savez(folder / PARAMETERS_FILE, **arrays)
-    _refused(folder, rf"{key} holds 1 NaN or infinite value\(s\)")
+    assert_refused(folder, rf"{key} holds 1 NaN or infinite value\(s\)")
 
 
 def test_read_architecture_checks_too(folder):

@@ -67,7 +67,7 @@ def seeds(tmp_path_factory):
 _TRIED = {"json": 0, "arch-bytes": 0, "npz-bytes": 0}
 
 
-def _load_within_budget(tmp_path: Path, arch: bytes, params: bytes, kind: str) -> None:
+def assert_loads_within_budget(tmp_path: Path, arch: bytes, params: bytes, kind: str) -> None:
     folder = tmp_path / "m"
     folder.mkdir(exist_ok=True)
     (folder / ARCHITECTURE_FILE).write_bytes(arch)
@@ -140,9 +140,11 @@ def test_fuzz_architecture_json_values(tmp_path, seeds):
     @_SETTINGS
     @given(case=_json_mutation(seeds))
     def run(case):
-        _load_within_budget(tmp_path, *case, "json")
+        assert_loads_within_budget(tmp_path, *case, "json")
 
+    before = _TRIED["json"]
     run()
+    assert _TRIED["json"] > before  # the mutated folders were really loaded
 
 
 # -- byte-level mutations -------------------------------------------------------------------
@@ -184,16 +186,20 @@ def test_fuzz_architecture_bytes(tmp_path, seeds):
     @_SETTINGS
     @given(case=_arch_bytes_case(seeds))
     def run(case):
-        _load_within_budget(tmp_path, *case, "arch-bytes")
+        assert_loads_within_budget(tmp_path, *case, "arch-bytes")
 
+    before = _TRIED["arch-bytes"]
     run()
+    assert _TRIED["arch-bytes"] > before  # the mutated folders were really loaded
 
 
 def test_fuzz_parameter_file_bytes(tmp_path, seeds):
     @_SETTINGS
     @given(case=_npz_bytes_case(seeds))
     def run(case):
-        _load_within_budget(tmp_path, *case, "npz-bytes")
+        assert_loads_within_budget(tmp_path, *case, "npz-bytes")
 
+    before = _TRIED["npz-bytes"]
     run()
+    assert _TRIED["npz-bytes"] > before  # the mutated folders were really loaded
     print("model-folder fuzz inputs tried:", _TRIED)

@@ -28,9 +28,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
 from glassnet.core.atomic import atomic_write_json
 from glassnet.core.errors import GlassnetError
@@ -109,21 +110,18 @@ def _remove(path: Path) -> None:
 
 
 def _install_files(out: Path, partial: Path, names: list[str]) -> None:
-    """Put the plain files ``names`` of ``partial`` into ``out`` as one unit where glassnet's
-    model folders have one (:mod:`glassnet.models.folder_swap`: a reader finds the old
-    files or the new ones, the model included); else by renames, the old
-    ``architecture.json`` removed first and the new one last (no mixed model)."""
-    try:
-        from glassnet.models.folder_swap import write_unit
-    except ImportError:  # model folders without the one-unit writer
-        write_unit = None
-    if write_unit is not None:
-        write_unit(out, {n: (partial / n).read_bytes() for n in names})
-        return
-    _remove(out / ARCHITECTURE)
-    for name in sorted(names, key=lambda n: n == ARCHITECTURE):
-        if (partial / name).exists():
-            os.replace(partial / name, out / name)
+    """Put the plain files ``names`` of ``partial`` into ``out`` as one unit
+    (:func:`glassnet.models.folder_swap.write_unit`: a reader finds the old files or the
+    new ones, the model included)."""
+    from glassnet.models.folder_swap import write_unit
+
+    def copier(src: Path) -> Callable[[BinaryIO], None]:
+        def copy(fh: BinaryIO) -> None:  # streamed: a large parameters.npz is not held twice
+            with open(src, "rb") as f:
+                shutil.copyfileobj(f, fh)
+        return copy
+
+    write_unit(out, {n: copier(partial / n) for n in names})
 
 
 class RunFolder:

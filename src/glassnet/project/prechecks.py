@@ -22,6 +22,7 @@ import numpy
 from glassnet.core.errors import GlassnetError, LabelError, ShapeError
 from glassnet.core.limits import check_size
 from glassnet.project.config import ConfigError, RunConfig
+from glassnet.train.divergence import all_finite
 
 # per parameter: the value, its gradient and up to two optimizer moments (Adam)
 _COPIES = {"gd": 2, "sgd": 2, "gradient_descent": 2, "momentum": 3}
@@ -80,21 +81,12 @@ def check_heldout(model: Any, pipe: Any, splits: Any) -> None:
         dtype = numpy.asarray(x[:1]).dtype
         if not (numpy.issubdtype(dtype, numpy.number) or dtype.kind == "b"):
             raise GlassnetError(f"{what}: the examples are not numbers (dtype {dtype})")
-        if not _finite(x):
+        if numpy.issubdtype(dtype, numpy.floating) and not all_finite(numpy.asarray(x)):
             raise GlassnetError(f"{what}: the examples contain NaN or inf")
         try:
             model.prepare_labels(y)
         except LabelError as exc:
             raise LabelError(f"{what}: {exc}") from None
-
-
-def _finite(x: Any, chunk: int = 1024) -> bool:
-    """Whether every value of ``x`` is finite (a chunk of examples at a time: no copy of
-    the whole set)."""
-    x = numpy.asarray(x)
-    if not numpy.issubdtype(x.dtype, numpy.floating):
-        return True  # integers are finite (and non-numbers are refused by the dtype check)
-    return all(numpy.isfinite(x[i:i + chunk]).all() for i in range(0, len(x), chunk))
 
 
 def check_augment(cfg: RunConfig, input_shape: tuple[int, ...], layout: str, m: int) -> None:

@@ -50,7 +50,7 @@ def _advice(learning_rate: float | None, task: str | None) -> str:
 def all_finite(a: Any) -> bool:
     """Whether every entry of ``a`` is finite: one sum, the full check only when the sum is
     not finite (a NaN/inf, or finite values whose sum overflows)."""
-    xp = get_xp()
+    xp = numpy if isinstance(a, numpy.ndarray) else get_xp()  # host data stays on the host
     with numpy.errstate(over="ignore", invalid="ignore"):
         total = a.sum()
     return bool(xp.isfinite(total)) or bool(xp.isfinite(a).all())

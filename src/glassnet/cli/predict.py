@@ -60,33 +60,6 @@ def _run_columns(model_dir: str, model: Any) -> tuple[Any, Any]:
     return label, (list(features) if features else None)
 
 
-def _csv_header(p: Path) -> tuple[list[str] | None, int, str]:
-    """(the header's names or None, the number of columns, the delimiter): the first rows
-    read by load_csv's rules (glassnet.data.csv_format's header detection)."""
-    import itertools
-
-    from glassnet.data.csv_format import _detect_header
-
-    try:
-        with p.open(encoding="utf-8-sig") as fh:
-            lines = [ln for ln in itertools.islice(
-                (ln for ln in fh if ln.strip() and not ln.lstrip().startswith("#")), 200)]
-    except UnicodeDecodeError:
-        _fail(f"{p}: not a text CSV file (cannot decode as UTF-8)")
-    if not lines:
-        _fail(f"{p}: empty file (no rows)")
-    first = lines[0]
-    delimiter = "\t" if p.suffix.lower() == ".tsv" else (
-        max((",", ";", "\t"), key=first.count) if any(c in first for c in ",;\t") else ",")
-    try:
-        rows = [[c.strip() for c in r] for r in csv.reader(lines, delimiter=delimiter)]
-    except csv.Error as exc:
-        _fail(f"{p}: not a readable CSV file ({exc})")
-    row = rows[0]
-    header = _detect_header(rows)
-    return (row if header else None), len(row), delimiter
-
-
 def _column(p: Path, names: list[str] | None, n_cols: int, c: int | str, what: str) -> int:
     if isinstance(c, str) and not c.lstrip("-").isdigit():
         if names is None:
@@ -103,10 +76,10 @@ def _column(p: Path, names: list[str] | None, n_cols: int, c: int | str, what: s
 def _read_csv(p: Path, shape: tuple[int, ...], label: Any, features: list | None
               ) -> numpy.ndarray:
     """The feature columns of a CSV as ``(m, *shape)`` (see the module's docstring)."""
-    from glassnet.data.formats import load_csv
+    from glassnet.data.csv_format import csv_columns, load_csv
 
     n_x = math.prod(shape)
-    names, n_cols, delimiter = _csv_header(p)
+    names, n_cols, delimiter = csv_columns(p)
     found = f"{n_cols} columns" + (f" ({', '.join(names)})" if names else "")
     if features:
         feat = [_column(p, names, n_cols, c, "feature") for c in features]

@@ -9,6 +9,7 @@ index, a header row detected, read in chunks so memory stays near the size of th
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -52,6 +53,23 @@ def _records(p: Path, delimiter: str | None) -> tuple[str, Iterator[list[str]]]:
                 yield [c.strip() for c in r]
 
     return delimiter, rows()
+
+
+def csv_columns(path: PathLike, header: bool | None = None
+                ) -> tuple[list[str] | None, int, str]:
+    """(the header's names or None, the number of columns, the delimiter) of a CSV, read
+    from its first rows by :func:`load_csv`'s rules (``header`` None: detected)."""
+    p = _check_file(path)
+    try:
+        delimiter, rows = _records(p, None)
+        head = list(itertools.islice(rows, _SNIFF_ROWS + 1))
+        rows.close()
+    except UnicodeDecodeError:
+        raise DataError(f"{p}: not a text CSV file (cannot decode as UTF-8)") from None
+    except csv.Error as exc:
+        raise DataError(f"{p}: not a readable CSV file ({exc})") from None
+    named = _detect_header(head) if header is None else header
+    return (head[0] if named else None), len(head[0]), delimiter
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
